@@ -1,0 +1,93 @@
+"""The mission's two RETURNN networks as data: the raw-waveform CNN-DNN baseline and the BLSTM target.
+
+The dicts are exactly the ones the user wrote (layer names, classes, options); only sizes that the user left as a
+parameter (``rnnLayerNodes``) or that a profile shrinks for a laptop are arguments, with the user's values as
+defaults. ``batch_independent=True`` swaps in the variant whose outputs do not depend on how sequences are batched
+(see README, "Batch-independent front-end").
+
+Front-end geometry: for ``T`` input samples, conv_1 gives ``T1 = (T - 400) // 10 + 1`` frames and conv_2 (after the
+time padding of 20 + 20) gives ``T1 // 16 + 1`` frames; see :func:`frontend_output_frames`.
+"""
+
+import copy
+
+FRONTEND_LAYERS = ("conv_1", "pad_conv_1_time_dim", "conv_2", "flatten_conv")
+"""Layers from the input to the 128-dim front-end output, shared by both networks (conv_1 .. flatten_conv)."""
+
+TRANSFERRED_LAYERS = ("conv_1", "conv_2")
+"""The layers whose trained variables are carried from the baseline into the BLSTM."""
+
+CONV_1_FILTER, CONV_1_STRIDE, CONV_2_FILTER, CONV_2_STRIDE, CONV_1_TIME_PAD = 400, 10, 40, 16, 20
+
+
+def frontend_output_frames(num_samples):
+    """Number of frames the front-end produces for ``num_samples`` input samples (0 if too short)."""
+    if num_samples < CONV_1_FILTER:
+        return 0
+    conv_1_frames = (num_samples - CONV_1_FILTER) // CONV_1_STRIDE + 1
+    return (conv_1_frames + 2 * CONV_1_TIME_PAD - CONV_2_FILTER) // CONV_2_STRIDE + 1
+
+
+def samples_for_frames(num_frames):
+    """Audio length (samples) whose front-end output has exactly ``num_frames`` frames: 160 per frame plus 160
+    samples of padding on each side (the corpus pads every utterance this way)."""
+    return 160 * num_frames + 320
+
+
+def frontend(batch_independent=False, conv_1_channels=64, conv_2_channels=128):
+    """conv_1 .. flatten_conv as the user wrote them; reads from the network input ("data")."""
+    layers = {
+        "conv_1": {"class": "conv", "filter_size": (400,), "activation": "abs", "padding": "valid", "strides": 10,
+                   "n_out": conv_1_channels},
+        "pad_conv_1_time_dim": {"class": "pad", "axes": "time", "padding": 20, "from": ["conv_1"]},
+        "conv_2": {"class": "conv", "input_add_feature_dim": True, "filter_size": (40, conv_1_channels),
+                   "activation": "abs", "padding": "valid", "strides": 16, "n_out": conv_2_channels,
+                   "from": ["pad_conv_1_time_dim"]},
+        "flatten_conv": {"class": "merge_dims", "axes": "except_time", "n_out": conv_2_channels, "from": ["conv_2"]},
+    }
+    if batch_independent:
+        # Pad each sequence at its own end, not at the end of the padded batch.
+        layers["pad_conv_1_time_dim"]["handle_dynamic_dims"] = True
+    return layers
+
+
+def baseline_network(batch_independent=False, conv_1_channels=64, conv_2_channels=128, window=17, lin_dim=512,
+                     ff_dim=2000):
+    """The CNN-DNN baseline (frame-wise CE on ``classes``)."""
+    net = frontend(batch_independent, conv_1_channels, conv_2_channels)
+    window_input = "flatten_conv"
+    if batch_independent:
+        # Zero the frames past each sequence's end so the window does not see another sequence's padding.
+        net["mask_conv"] = {"class": "seq_len_mask", "mask_value": 0.0, "from": ["flatten_conv"]}
+        window_input = "mask_conv"
+    net.update({
+        "window_1": {"class": "window", "window_size": window, "from": [window_input]},
+        "flatten_window": {"class": "merge_dims", "axes": "except_time", "from": ["window_1"]},
+        "lin_1": {"class": "linear", "activation": None, "n_out": lin_dim, "from": ["flatten_window"]},
+        "ff_2": {"class": "linear", "activation": "relu", "n_out": ff_dim, "from": ["lin_1"]},
+        "output": {"class": "softmax", "loss": "ce", "from": ["ff_2"]},
+    })
+    return net
+
+
+def blstm_network(rnn_layer_nodes=512, batch_independent=False, conv_1_channels=64, conv_2_channels=128,
+                  lin_dim=512, ff_dim=2000, lstm_unit="lstmp"):
+    """The BLSTM target: the same front-end, one bidirectional LSTM layer, then lin_1, ff_2..ff_4, output."""
+    net = frontend(batch_independent, conv_1_channels, conv_2_channels)
+    net.update({
+        "lstm1_fw": {"class": "rec", "unit": lstm_unit, "n_out": rnn_layer_nodes, "direction": 1,
+                     "from": ["flatten_conv"]},
+        "lstm1_bw": {"class": "rec", "unit": lstm_unit, "n_out": rnn_layer_nodes, "direction": -1,
+                     "from": ["flatten_conv"]},
+        "lin_1": {"class": "linear", "activation": None, "n_out": lin_dim, "from": ["lstm1_fw", "lstm1_bw"]},
+        "ff_2": {"class": "linear", "activation": "relu", "n_out": ff_dim, "from": ["lin_1"]},
+        "ff_3": {"class": "linear", "activation": "relu", "n_out": ff_dim, "from": ["ff_2"]},
+        "ff_4": {"class": "linear", "activation": "relu", "n_out": ff_dim, "from": ["ff_3"]},
+        "output": {"class": "softmax", "loss": "ce", "from": ["ff_4"]},
+    })
+    return net
+
+
+def copy_network(net):
+    """A deep copy, so callers can edit a network without touching another experiment's dict."""
+    return copy.deepcopy(net)
