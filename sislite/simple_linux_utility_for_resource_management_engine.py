@@ -391,8 +391,10 @@ def _expand_array_spec(spec):
 
 
 def _task_full_name(task):
-    """``<job id>.<task name>`` of a Task (RWTH: ``task.task_name()``)."""
-    return task.task_name()
+    """``<job id>.<task name>`` of a Task (RWTH's ``task.task_name()``)."""
+    if hasattr(task, "task_name"):
+        return task.task_name()
+    return f"{task._job._sis_id()}.{task.name()}"
 
 
 def _task_short_name(task):
@@ -400,5 +402,5 @@ def _task_short_name(task):
 
 
 def _job_dir(task):
-    """Job directory of a Task."""
-    return task._job._sis_path()
+    """Absolute job directory of a Task."""
+    return task._job._sis_path(abspath=True)
