@@ -1,0 +1,59 @@
+"""sislite: a Sisyphus-compatible workflow engine bundled with this setup.
+
+``from sislite import Job, Task, tk`` gives the API of RWTH Sisyphus (same job ids, job directories and engines);
+``install_as_sisyphus()`` makes ``import sisyphus`` (and ``sisyphus.job``, ``sisyphus.toolkit``, ...) resolve to
+sislite inside this process, so recipes written for RWTH Sisyphus run unchanged. Nothing named ``sisyphus`` is
+installed on disk.
+"""
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+from sislite import toolkit as tk
+from sislite.job import Job
+from sislite.job_path import Path, Variable
+from sislite.task import Task
+
+__all__ = ["Job", "Task", "tk", "Path", "Variable", "install_as_sisyphus"]
+
+_SUBMODULES = ("hash", "job", "job_path", "task", "delayed_ops", "toolkit", "global_settings", "global_constants",
+               "engine", "localengine", "simple_linux_utility_for_resource_management_engine")
+
+
+class _SubmoduleAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Resolves ``sisyphus.<name>`` to ``sislite.<name>`` on first import (keeps ``import sisyphus`` cheap)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.startswith("sisyphus.") and sys.modules.get("sisyphus") is sys.modules[__name__]:
+            import importlib.util
+
+            try:
+                real = importlib.util.find_spec("sislite." + fullname[len("sisyphus."):])
+            except ModuleNotFoundError:
+                return None
+            if real is not None:
+                return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return importlib.import_module("sislite." + spec.name[len("sisyphus."):])
+
+    def exec_module(self, module):
+        pass
+
+
+def install_as_sisyphus():
+    """Register sislite as ``sisyphus`` (and its submodules as ``sisyphus.<name>``) in ``sys.modules``."""
+    this = sys.modules[__name__]
+    current = sys.modules.get("sisyphus")
+    if current is not None and current is not this:
+        raise RuntimeError(f"module 'sisyphus' is already imported from {getattr(current, '__file__', current)}: "
+                           "install sislite as sisyphus before anything imports RWTH Sisyphus, or use that one")
+    sys.modules["sisyphus"] = this
+    for name in ("hash", "job", "job_path", "task", "delayed_ops", "toolkit"):
+        sys.modules["sisyphus." + name] = sys.modules["sislite." + name]
+    if not any(isinstance(finder, _SubmoduleAlias) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _SubmoduleAlias())
+    return this
