@@ -1,0 +1,99 @@
+"""Starting RETURNN: the command line (``<python> -m returnn <config>``), its environment, and running it so that its
+output goes to the task log and a failure raises an error carrying RETURNN's own error message."""
+
+import collections
+import os
+import re
+import signal
+import subprocess
+import sys
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+ERROR_LINE = re.compile(r"^\s*(?:[\w.]+(?:Error|Exception|Exit)|Exception)\b.*")
+
+
+class ReturnnError(RuntimeError):
+    """RETURNN exited with an error; the message holds RETURNN's error line and the tail of its output."""
+
+    def __init__(self, returncode, config_file, error_line, tail):
+        self.returncode = returncode
+        self.config_file = config_file
+        self.error_line = error_line
+        self.tail = tail
+        super().__init__(f"RETURNN failed (exit code {returncode}) running {config_file}: {error_line}\n"
+                         f"--- last lines of RETURNN's output ---\n" + "\n".join(tail))
+
+
+def returnn_command(config_file, python_exe=None, extra_args=()):
+    """``[<python>, "-m", "returnn", <config>, ...]``; python defaults to the interpreter running the task."""
+    return [python_exe or sys.executable, "-m", "returnn", os.fspath(config_file), *extra_args]
+
+
+def gpu_present():
+    """True if an NVIDIA GPU is visible to this process."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1", "NoDevFiles"):
+        return False
+    return os.path.exists("/dev/nvidia0") or os.path.exists("/proc/driver/nvidia/gpus")
+
+
+def returnn_environment(cpu_threads=1, use_gpu=False, base=None):
+    """The environment for RETURNN: thread counts from the cpu rqmt, no colour codes in the log, and
+    ``DISABLE_CUDA=1`` when no GPU is used (else RETURNN tries to compile CUDA ops when nvcc is on PATH)."""
+    env = dict(os.environ if base is None else base)
+    threads = str(max(1, int(cpu_threads)))
+    env.update({"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "CLICOLOR": "0",
+                "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "1")})
+    if not use_gpu:
+        env["DISABLE_CUDA"] = "1"
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    return env
+
+
+def _die_with_parent():
+    """In the child: get SIGKILL when the task process dies, so a killed worker leaves no RETURNN behind that keeps
+    writing checkpoints beside the resumed run (Linux only; elsewhere a no-op)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 (best effort)
+        pass
+
+
+def run_returnn(config_file, *, python_exe=None, cpu_threads=1, device="cpu", extra_args=(), cwd=None,
+                tail_lines=40, stream=None):
+    """Run RETURNN on ``config_file``; its stdout/stderr are copied line by line to ``stream`` (default: this
+    process's stdout, i.e. the task log). Raises :class:`ReturnnError` on failure. Exit code 137 (killed, usually
+    for memory) is raised as ``subprocess.CalledProcessError`` so the worker treats it as out of memory.
+
+    ``device="gpu"`` without a visible GPU runs on the CPU (``++device cpu``) and says so in the log."""
+    stream = stream or sys.stdout
+    use_gpu = device == "gpu" and gpu_present()
+    args = list(extra_args)
+    if device == "gpu" and not use_gpu:
+        print("recipe.returnn: device 'gpu' requested but no GPU is visible here; running on the CPU", file=stream)
+        args += ["++device", "cpu"]
+    command = returnn_command(config_file, python_exe, args)
+    print("recipe.returnn: running " + " ".join(command), file=stream, flush=True)
+    tail = collections.deque(maxlen=tail_lines)
+    process = subprocess.Popen(command, cwd=cwd, env=returnn_environment(cpu_threads, use_gpu),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               preexec_fn=_die_with_parent, text=True, errors="replace", bufsize=1)
+    try:
+        for line in process.stdout:
+            stream.write(line)
+            tail.append(ANSI_ESCAPE.sub("", line.rstrip("\n")))
+        returncode = process.wait()
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        stream.flush()
+    if returncode == 0:
+        return
+    if returncode in (137, -signal.SIGKILL):
+        raise subprocess.CalledProcessError(137, command)
+    error_lines = [line.strip() for line in tail if ERROR_LINE.match(line)]
+    error_line = error_lines[-1] if error_lines else (tail[-1].strip() if tail else "no output")
+    raise ReturnnError(returncode, os.fspath(config_file), error_line, list(tail))

@@ -1,0 +1,29 @@
+"""The learning-curve PNG of a training: scores (CE) and errors (frame error rate) per epoch, train and dev."""
+
+import os
+
+
+def plot_learning_curve(learning_rates, png_path):
+    """Plot ``{epoch: {"scores": {key: value}}}`` (from read_learning_rates) to ``png_path`` (written atomically):
+    left the ``*score*`` keys, right the ``*error*`` keys; RETURNN's ``:meta:`` entries are skipped."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = sorted({key for data in learning_rates.values() for key in data["scores"] if not key.startswith(":")})
+    figure, (score_axis, error_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, kind in ((score_axis, "score"), (error_axis, "error")):
+        for key in (key for key in keys if kind in key):
+            epochs = [epoch for epoch, data in learning_rates.items() if key in data["scores"]]
+            axis.plot(epochs, [learning_rates[epoch]["scores"][key] for epoch in epochs], marker="o", label=key)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel("cross-entropy" if kind == "score" else "frame error rate")
+        axis.grid(True, alpha=0.3)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend()
+    figure.tight_layout()
+    tmp = os.path.join(os.path.dirname(os.path.abspath(png_path)), ".tmp." + os.path.basename(png_path))
+    figure.savefig(tmp, format="png", dpi=80)
+    plt.close(figure)
+    os.replace(tmp, png_path)

@@ -1,0 +1,220 @@
+"""``ReturnnTrainingJob`` (train a RETURNN TF model) and ``GetBestCheckpointJob`` (pick an epoch by a score)."""
+
+import os
+import re
+
+from recipe.returnn.checkpoint import Checkpoint
+from recipe.returnn.config import ReturnnConfig
+from recipe.sis_api import Job, Task, tk
+
+__all__ = ["ReturnnTrainingJob", "GetBestCheckpointJob", "Checkpoint", "check_tensorflow_backend"]
+
+JOB_ARGUMENT_KEYS = ("num_epochs", "save_interval", "device", "log_verbosity", "model", "log", "load")
+"""RETURNN settings the training job sets itself (from its arguments or its directory)."""
+
+CHECKPOINT_INDEX = re.compile(r"^epoch\.(\d+)\.index$")
+
+
+def check_tensorflow_backend(returnn_config, job_name):
+    """Raise unless the config selects RETURNN's TF net-dict backend (the jobs handle TF checkpoints)."""
+    if returnn_config.get("use_tensorflow") is True or returnn_config.get("backend") == "tensorflow-net-dict":
+        return
+    raise ValueError(f"{job_name}: the ReturnnConfig must select the TF net-dict backend: add "
+                     f"'use_tensorflow': True (found backend={returnn_config.get('backend')!r})")
+
+
+def _job_dir_of(output_path):
+    """The job directory of an output path ``<job>/output/<name>``."""
+    path = output_path.get_path()
+    while os.path.basename(os.path.dirname(path)) != "output":
+        path = os.path.dirname(path)
+    return os.path.dirname(os.path.dirname(path))
+
+
+class ReturnnTrainingJob(Job):
+    """Train a RETURNN (TensorFlow) model from a :class:`ReturnnConfig`.
+
+    Hashed: the ReturnnConfig's hashed part plus the job's defaults (``task='train'``, ``target='classes'``,
+    ``learning_rate_file``). Not hashed: ``num_epochs``, ``save_interval``, ``keep_epochs``, ``device``,
+    ``log_verbosity``, every rqmt and ``returnn_python_exe``, so the same training has one id on CPU and GPU machines
+    and raising ``num_epochs`` continues the same job directory from its last checkpoint.
+
+    Outputs: ``out_returnn_config_file`` (the config as run, runnable by hand), ``out_model_dir``,
+    ``out_checkpoints`` ({epoch: Checkpoint}, each available as soon as its files exist), ``out_learning_rates``
+    (copied when training ends), ``out_plot_se`` (PNG of train/dev score and error per epoch).
+
+    Finished when the tasks create_files, run (resumable: a killed run continues from its last checkpoint) and plot
+    are done and the checkpoint of ``num_epochs`` exists; with a raised ``num_epochs`` it reopens.
+    """
+
+    def __init__(self, returnn_config, *, log_verbosity=3, device="cpu", num_epochs=1, save_interval=1,
+                 keep_epochs=None, time_rqmt=4, mem_rqmt=4, cpu_rqmt=2, returnn_python_exe=None):
+        self.returnn_config = self.final_config(returnn_config)
+        if device not in ("cpu", "gpu"):
+            raise ValueError(f"ReturnnTrainingJob(device={device!r}): use 'cpu' or 'gpu'")
+        if not isinstance(num_epochs, int) or num_epochs < 1:
+            raise ValueError(f"ReturnnTrainingJob(num_epochs={num_epochs!r}): must be a positive int")
+        if not isinstance(save_interval, int) or save_interval < 1:
+            raise ValueError(f"ReturnnTrainingJob(save_interval={save_interval!r}): must be a positive int")
+        self.log_verbosity = log_verbosity
+        self.device = device
+        self.num_epochs = num_epochs
+        self.save_interval = save_interval
+        if keep_epochs is not None and "cleanup_old_models" in self.returnn_config:
+            raise ValueError("ReturnnTrainingJob: give keep_epochs or 'cleanup_old_models' in the config, not both")
+        self.keep_epochs = None if keep_epochs is None else sorted(set(keep_epochs))
+        self.returnn_python_exe = returnn_python_exe
+        self.rqmt = {"cpu": cpu_rqmt, "mem": mem_rqmt, "time": time_rqmt, "gpu": 1 if device == "gpu" else 0}
+
+        self.out_returnn_config_file = self.output_path("returnn.config")
+        self.out_learning_rates = self.output_path("learning_rates")
+        self.out_model_dir = self.output_path("models", directory=True)
+        self.out_plot_se = self.output_path("score_and_error.png")
+        self.out_checkpoints = {epoch: Checkpoint(self.output_path(f"models/epoch.{epoch:03d}.index"))
+                                for epoch in self.checkpoint_epochs()}
+
+    @staticmethod
+    def final_config(returnn_config):
+        """The hashed training config: the user's config with the job's defaults; rejects settings the job owns."""
+        if not isinstance(returnn_config, ReturnnConfig):
+            raise TypeError(f"ReturnnTrainingJob needs a recipe.returnn.config.ReturnnConfig, got "
+                            f"{type(returnn_config).__name__}")
+        owned = sorted(key for key in JOB_ARGUMENT_KEYS if key in returnn_config)
+        if owned:
+            raise ValueError(f"ReturnnTrainingJob: {owned} must not be in the ReturnnConfig; pass them as job "
+                             f"arguments (num_epochs=..., device=..., log_verbosity=...) or drop them")
+        check_tensorflow_backend(returnn_config, "ReturnnTrainingJob")
+        defaults = {"task": "train", "target": "classes", "learning_rate_file": "learning_rates"}
+        if returnn_config.get("task", "train") != "train":
+            raise ValueError(f"ReturnnTrainingJob: config task={returnn_config.get('task')!r}; use 'train' or drop it")
+        missing = {key: value for key, value in defaults.items() if key not in returnn_config}
+        return returnn_config.updated(config=missing)
+
+    @classmethod
+    def hash(cls, parsed_args):
+        return super().hash({"returnn_config": cls.final_config(parsed_args["returnn_config"])})
+
+    def checkpoint_epochs(self):
+        """Epochs whose checkpoints are outputs: every save_interval-th, the last one, filtered by keep_epochs."""
+        epochs = set(range(self.save_interval, self.num_epochs, self.save_interval)) | {self.num_epochs}
+        if self.keep_epochs is not None:
+            epochs = {epoch for epoch in epochs if epoch in self.keep_epochs} | {self.num_epochs}
+        return sorted(epochs)
+
+    def run_config(self):
+        """The config as run: the hashed config plus device, num_epochs, model path and log settings."""
+        post = {"device": self.device, "num_epochs": self.num_epochs, "save_interval": self.save_interval,
+                "log_verbosity": self.log_verbosity, "model": os.path.join(self.out_model_dir.get_path(), "epoch")}
+        if self.keep_epochs is not None:
+            post["cleanup_old_models"] = {"keep": sorted(set(self.keep_epochs) | {self.num_epochs})}
+        return self.returnn_config.updated(post_config=post)
+
+    def tasks(self):
+        yield Task("create_files", mini_task=True)
+        yield Task("run", resume="run", rqmt=self.rqmt)
+        yield Task("plot", resume="plot", mini_task=True)
+
+    # --- tasks ---
+    def create_files(self):
+        self.run_config().write(self.out_returnn_config_file,
+                                header_comment=f"Sisyphus job: {_job_dir_of(self.out_returnn_config_file)}")
+
+    def run(self):
+        from recipe.returnn.launcher import run_returnn
+        from recipe.returnn.output_files import copy_atomically
+
+        self.create_files()  # rewritten on every start: num_epochs may have been raised since
+        run_returnn(self.out_returnn_config_file.get_path(), python_exe=self.returnn_python_exe,
+                    cpu_threads=self.rqmt["cpu"], device=self.device)
+        missing = [epoch for epoch in self.checkpoint_epochs() if not self.out_checkpoints[epoch].exists()]
+        if missing:
+            raise RuntimeError(f"RETURNN exited successfully but the checkpoints of epochs {missing} are missing in "
+                               f"{self.out_model_dir.get_path()}; check 'cleanup_old_models' in the config")
+        copy_atomically("learning_rates", self.out_learning_rates.get_path())
+
+    def plot(self):
+        from recipe.returnn.learning_curve import plot_learning_curve
+        from recipe.returnn.learning_rates import read_learning_rates
+
+        plot_learning_curve(read_learning_rates(self.out_learning_rates), self.out_plot_se.get_path())
+
+    # --- Sisyphus hooks ---
+    def last_checkpoint_epoch(self):
+        """The highest epoch with a checkpoint index file in the model directory (0 if none)."""
+        try:
+            names = os.listdir(self.out_model_dir.get_path())
+        except OSError:
+            return 0
+        epochs = [int(match.group(1)) for match in map(CHECKPOINT_INDEX.match, names) if match]
+        return max(epochs, default=0)
+
+    def path_available(self, path):
+        index_files = {checkpoint.index_path.get_path(): checkpoint for checkpoint in self.out_checkpoints.values()}
+        checkpoint = index_files.get(path.get_path() if hasattr(path, "get_path") else str(path))
+        if checkpoint is not None:
+            return checkpoint.exists()
+        return super().path_available(path)
+
+    def info(self):
+        return f"ep {self.last_checkpoint_epoch()}/{self.num_epochs}"
+
+    def _sis_finished(self):
+        if not super()._sis_finished():
+            return False
+        job_dir = _job_dir_of(self.out_returnn_config_file)
+        if os.path.exists(os.path.join(job_dir, "finished.tar.gz")) or \
+                self.last_checkpoint_epoch() >= self.num_epochs:
+            return True
+        # num_epochs was raised after the training finished: reopen the job so it continues from its last epoch.
+        for name in os.listdir(job_dir):
+            if name == "finished" or name.startswith(("finished.run.", "finished.plot.", "finished.create_files.")):
+                os.unlink(os.path.join(job_dir, name))
+        if hasattr(self, "_sis_is_finished"):
+            self._sis_is_finished = False
+        return False
+
+
+class GetBestCheckpointJob(Job):
+    """The checkpoint of the epoch with the lowest (``index=0``) or n-th lowest (``index=-1``: highest) value of
+    ``key`` (e.g. ``"dev_score"``) in a training's ``learning_rates``.
+
+    Hashed: all arguments. Outputs: ``out_epoch`` (Variable, the epoch) and ``out_checkpoint`` (Checkpoint: hard
+    links ``output/model/checkpoint.{index,data-00000-of-00001,meta}`` to that epoch's files). Finished when both are
+    written (a mini task).
+    """
+
+    def __init__(self, model_dir, learning_rates, key="dev_score", index=0):
+        self.model_dir = model_dir
+        self.learning_rates = learning_rates
+        self.key = key
+        self.index = index
+        self.out_epoch = self.output_var("epoch")
+        self.out_model_dir = self.output_path("model", directory=True)
+        self.out_checkpoint = Checkpoint(self.output_path("model/checkpoint.index"))
+
+    def tasks(self):
+        yield Task("run", mini_task=True)
+
+    def run(self):
+        from recipe.returnn.learning_rates import epochs_with_score, read_learning_rates
+        from recipe.returnn.output_files import link_or_copy_atomically
+
+        scores = read_learning_rates(self.learning_rates)
+        if not scores:
+            raise ValueError(f"{self.learning_rates}: no epochs in the learning_rates file")
+        last_keys = sorted(scores[max(scores)]["scores"])
+        if self.key not in last_keys:
+            raise KeyError(f"score key {self.key!r} is not in the last epoch of {self.learning_rates}; available: "
+                           f"{[key for key in last_keys if not key.startswith(':')]}")
+        model_dir = self.model_dir.get_path()
+        candidates = [epoch for epoch in epochs_with_score(scores, self.key)
+                      if os.path.exists(os.path.join(model_dir, f"epoch.{epoch:03d}.index"))]
+        if not candidates:
+            raise FileNotFoundError(f"no checkpoint in {model_dir} for any epoch with a {self.key!r} score")
+        best = sorted(candidates, key=lambda epoch: scores[epoch]["scores"][self.key])[self.index]
+        source = os.path.join(model_dir, f"epoch.{best:03d}")
+        target = self.out_checkpoint.ckpt_path
+        for suffix in (".data-00000-of-00001", ".meta", ".index"):  # index last: it marks the checkpoint complete
+            if os.path.exists(source + suffix):
+                link_or_copy_atomically(source + suffix, target + suffix)
+        self.out_epoch.set(best)
