@@ -1,0 +1,240 @@
+"""Graphs run by ``sis manager -r`` through the real one-node Slurm with the example ``settings_slurm.py``: a small
+graph runs to completion (mini task local, the rest on Slurm, gpu=1 sees a fake GPU), a SIGKILLed task (how an
+out-of-memory kill looks without cgroups) is resubmitted with doubled mem, a task killed at its time limit with
+doubled time, and a cancelled task shows as interrupted and is resubmitted.
+
+Skipped with the reason where the cluster cannot be started (see test_slurm_engine.py); the time-limit test takes
+60-90 s because slurmctld checks time limits about every 30 s.
+"""
+
+import ast
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "scripts" / "slurm_cluster.sh"
+
+FAST_SETTINGS = """
+WAIT_PERIOD_BETWEEN_CHECKS = 1
+WAIT_PERIOD_JOB_FS_SYNC = 0
+WAIT_PERIOD_JOB_CLEANUP = 0
+WAIT_PERIOD_CACHE = 0
+WAIT_PERIOD_MTIME_OF_INPUTS = 0
+WAIT_PERIOD_FOR_INPUTS_AVAILABLE = 5
+PLOGGING_UPDATE_FILE_PERIOD = 1
+SKIP_IS_FINISHED_TIMEOUT = True
+JOB_AUTO_CLEANUP = False
+ENGINE_NOT_SETUP_WARNING = False
+"""
+
+JOBS = '''
+import os
+import signal
+import time
+
+from sisyphus import Job, Task
+
+
+def _first_attempt(marker):
+    """True the first time it is called in this job's work dir (leaves a marker file)."""
+    if os.path.exists(marker):
+        return False
+    open(marker, "w").close()
+    return True
+
+
+class WhereAmI(Job):
+    """Writes the Slurm job id and CUDA_VISIBLE_DEVICES it runs with."""
+
+    def __init__(self, tag, gpu=0, mini=False):
+        self.tag, self.gpu, self.mini = tag, gpu, mini
+        self.out_env = self.output_path("env.txt")
+
+    def tasks(self):
+        yield Task("run", rqmt={"cpu": 1, "mem": 0.25, "time": 0.2, "gpu": self.gpu}, mini_task=self.mini)
+
+    def run(self):
+        with open(self.out_env.get_path(), "w") as f:
+            f.write(f"{os.environ.get('SLURM_JOB_ID', 'local')} {os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}\\n")
+
+
+class Collect(Job):
+    def __init__(self, parts):
+        self.parts = parts
+        self.out_all = self.output_path("all.txt")
+
+    def tasks(self):
+        yield Task("run", mini_task=True)
+
+    def run(self):
+        with open(self.out_all.get_path(), "w") as f:
+            for p in self.parts:
+                f.write(open(p.get_path()).read())
+
+
+class KilledOnce(Job):
+    """First attempt: SIGKILLs itself (mode "kill"), overruns its time limit ("sleep") or waits to be cancelled."""
+
+    def __init__(self, mode, time_h):
+        self.mode, self.time_h = mode, time_h
+        self.out_done = self.output_path("done.txt")
+
+    def tasks(self):
+        yield Task("run", resume="run", rqmt={"cpu": 1, "mem": 0.5, "time": self.time_h})
+
+    def run(self):
+        if _first_attempt("attempted"):
+            if self.mode == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(600)
+        with open(self.out_done.get_path(), "w") as f:
+            f.write("done\\n")
+'''
+
+
+def _unavailable(reason):
+    if os.environ.get("SISLITE_REQUIRE_SLURM") == "1":
+        pytest.fail(f"SISLITE_REQUIRE_SLURM=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster():
+    if os.geteuid() != 0:
+        _unavailable("Slurm tests need root: scripts/slurm_cluster.sh installs Debian packages and starts daemons")
+    was_running = subprocess.run([str(SCRIPT), "status"], capture_output=True).returncode == 0
+    try:
+        started = subprocess.run([str(SCRIPT), "start"], capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        _unavailable("scripts/slurm_cluster.sh start took longer than 900 s")
+    if started.returncode != 0:
+        _unavailable(f"scripts/slurm_cluster.sh start failed: {(started.stderr or started.stdout).strip()[-600:]}")
+    yield
+    if not was_running:
+        subprocess.run([str(SCRIPT), "stop"], capture_output=True, timeout=120)
+
+
+@pytest.fixture
+def setup_dir(tmp_path):
+    """A setup directory with the test jobs, fast settings and a config written by the test."""
+    (tmp_path / "recipe" / "slurmtest").mkdir(parents=True)
+    (tmp_path / "recipe" / "__init__.py").write_text("")
+    (tmp_path / "recipe" / "slurmtest" / "__init__.py").write_text("")
+    (tmp_path / "recipe" / "slurmtest" / "jobs.py").write_text(JOBS)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "__init__.py").write_text("")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "settings.py").write_text(FAST_SETTINGS)
+    return tmp_path
+
+
+def _manager(setup, config_text, name="graph"):
+    """Start ``sis manager -r config/<name>.py`` with settings.py + the repo's settings_slurm.py; returns the Popen."""
+    (setup / "config" / f"{name}.py").write_text(textwrap.dedent(config_text))
+    env = dict(os.environ, SIS_GLOBAL_SETTINGS_FILE=f"settings.py:{REPO / 'settings_slurm.py'}",
+               PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    sis = [str(pathlib.Path(sys.executable).with_name("sis"))]
+    return subprocess.Popen(sis + ["manager", "-r", f"config/{name}.py"], cwd=setup, env=env, text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _finish(proc, timeout):
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        pytest.fail(f"sis manager did not finish within {timeout} s; its output:\n{out[-4000:]}")
+    return out
+
+
+def _job_dir(setup, class_name):
+    [path] = [p for p in (setup / "work" / "slurmtest" / "jobs").glob(f"{class_name}.*") if ".cleared." not in p.name]
+    return path
+
+
+def _submissions(job_dir, task="run"):
+    """The rqmt dicts of submit_log.<task>, one per submission."""
+    lines = (job_dir / f"submit_log.{task}").read_text().splitlines()
+    return [ast.literal_eval(line)[1] for line in lines if line.strip()]
+
+
+def test_graph_runs_on_slurm_with_mini_tasks_local_and_a_fake_gpu(slurm_cluster, setup_dir):
+    proc = _manager(setup_dir, """
+        from sisyphus import tk
+        from recipe.slurmtest.jobs import WhereAmI, Collect
+
+        cpu_job = WhereAmI("cpu")
+        gpu_job = WhereAmI("gpu", gpu=1)
+        local_job = WhereAmI("mini", mini=True)
+        tk.register_output("all.txt", Collect([cpu_job.out_env, gpu_job.out_env, local_job.out_env]).out_all)
+    """)
+    out = _finish(proc, 180)
+    result = setup_dir / "output" / "all.txt"
+    assert result.exists(), out[-4000:]
+    cpu_line, gpu_line, local_line = result.read_text().splitlines()
+    assert cpu_line.split()[0].isdigit() and gpu_line.split()[0].isdigit()  # ran under Slurm
+    assert gpu_line.split()[1] in ("0", "1")  # the fake GPU gres sets CUDA_VISIBLE_DEVICES
+    assert local_line.split()[0] == "local"  # mini task: the "short" LocalEngine
+    on_slurm = [job for job in (setup_dir / "work" / "slurmtest" / "jobs").glob("WhereAmI.*")
+                if _submissions(job)[0]["engine_name"] == "slurm"]
+    assert len(on_slurm) == 2
+    for job in on_slurm:  # the scheduler's step log is hard-linked into the job directory as the task log
+        [step_log] = [p for p in (job / "engine").iterdir() if not p.name.endswith(".batch")]
+        assert os.path.samefile(job / "log.run.1", step_log)
+
+
+def test_sigkilled_task_is_resubmitted_with_doubled_memory(slurm_cluster, setup_dir):
+    proc = _manager(setup_dir, """
+        from sisyphus import tk
+        from recipe.slurmtest.jobs import KilledOnce
+        tk.register_output("done.txt", KilledOnce("kill", 1.0).out_done)
+    """)
+    out = _finish(proc, 180)
+    assert (setup_dir / "output" / "done.txt").exists(), out[-4000:]
+    first, second = _submissions(_job_dir(setup_dir, "KilledOnce"))
+    assert first["engine_name"] == second["engine_name"] == "slurm"
+    assert second["mem"] == 2 * first["mem"]
+
+
+def test_cancelled_task_shows_interrupted_and_is_resubmitted(slurm_cluster, setup_dir):
+    proc = _manager(setup_dir, """
+        from sisyphus import tk
+        from recipe.slurmtest.jobs import KilledOnce
+        tk.register_output("done.txt", KilledOnce("cancel", 1.0).out_done)
+    """)
+    deadline = time.monotonic() + 120
+    while not list((setup_dir / "work" / "slurmtest" / "jobs").glob("KilledOnce.*/work/attempted")):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail(f"the task never started; manager output:\n{proc.communicate()[0][-4000:]}")
+        time.sleep(0.3)
+    job = _job_dir(setup_dir, "KilledOnce")
+    [(_, slurm_id)] = _submissions(job)[0]["engine_info"]
+    subprocess.run(["scancel", str(slurm_id)], check=True)
+    out = _finish(proc, 180)
+    assert (setup_dir / "output" / "done.txt").exists(), out[-4000:]
+    assert "interrupted" in out
+    first, second = _submissions(job)
+    assert second["mem"] == first["mem"]  # a cancel is no reason for more memory
+
+
+def test_task_killed_at_its_time_limit_is_resubmitted_with_doubled_time(slurm_cluster, setup_dir):
+    proc = _manager(setup_dir, """
+        from sisyphus import tk
+        from recipe.slurmtest.jobs import KilledOnce
+        tk.register_output("done.txt", KilledOnce("sleep", 1 / 60).out_done)
+    """)
+    out = _finish(proc, 300)  # Slurm checks time limits about every 30 s: 60-90 s for a 1-minute limit
+    assert (setup_dir / "output" / "done.txt").exists(), out[-4000:]
+    job = _job_dir(setup_dir, "KilledOnce")
+    first, second = _submissions(job)
+    assert second["time"] == pytest.approx(2 * first["time"])
+    batch_logs = " ".join(p.read_text() for p in (job / "engine").glob("*.batch"))
+    assert "DUE TO TIME LIMIT" in batch_logs
