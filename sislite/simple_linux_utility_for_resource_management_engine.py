@@ -20,10 +20,12 @@ Why a task ended (``termination_info``) is read, in this order, from ``sacct`` (
 ``scontrol show job`` (while Slurm still remembers the job, ``MinJobAge``) and the batch log ``engine/*.batch``, where
 slurmstepd writes ``CANCELLED ... DUE TO TIME LIMIT``. A job in state OUT_OF_MEMORY, or one that FAILED by SIGKILL
 (exit code 137 or signal 9: how the kernel's OOM killer ends a job on clusters without memory cgroups), counts as out
-of memory; TIMEOUT counts as out of time; the manager resubmits such a task with doubled mem or time.
+of memory; TIMEOUT counts as out of time; the manager resubmits such a task with doubled mem or time. Once a job has
+ended, what was found is kept as JSON in ``engine/<name>.<array job>.<array task>.termination``.
 """
 
 import getpass
+import json
 import logging
 import math
 import os
@@ -300,6 +302,8 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
             return {}
         info = termination_flags(state, exit_code, text)
         info["slurm_job_id"] = f"{job_id}_{task_id}"
+        if info["ended"]:
+            _record_once(batch_log[: -len(".batch")] + ".termination", info)
         return info
 
     def _latest_job_id(self, task, task_id):
@@ -376,6 +380,20 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
 
     def stop_engine(self):
         pass
+
+
+def _record_once(path, info):
+    """Keep why a Slurm job ended beside its logs (``engine/<name>.<job>.<task>.termination``, JSON), written once."""
+    if os.path.exists(path):
+        return
+    tmp = f"{path}.tmp.{os.getpid()}"
+    try:
+        with open(tmp, "w") as f:
+            json.dump(info, f, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except OSError as e:  # the record is informative only; the state machine does not depend on it
+        log.warning("could not record Slurm termination info in %s: %s", path, e)
 
 
 def _expand_array_spec(spec):

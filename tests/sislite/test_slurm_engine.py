@@ -5,6 +5,7 @@ The cluster tests are skipped with the reason where the cluster cannot be starte
 ``SISLITE_REQUIRE_SLURM=1`` (CI) they fail instead.
 """
 
+import json
 import os
 import pathlib
 import shutil
@@ -199,6 +200,8 @@ def test_sigkilled_task_counts_as_out_of_memory(slurm_cluster, job_dir):
                       10, "its termination info")
     assert term["out_of_memory"] and not term["out_of_time"] and not term["cancelled"]
     assert term["state"] == "FAILED" and term["exit_code"] == 137
+    [record] = (path / "engine").glob("*.termination")  # kept beside the logs for the user
+    assert json.loads(record.read_text())["out_of_memory"] is True
 
 
 def test_cancelled_task_is_reported_as_cancelled(slurm_cluster, job_dir):
