@@ -34,15 +34,7 @@ import shlex
 import subprocess
 import time
 
-from sislite.engine import EngineBase
-
-try:  # the engine base may define its own; Slurm raises it when the user's submit limit is reached
-    from sislite.engine import DeferSubmission
-except ImportError:  # pragma: no cover - depends on the engine base version
-
-    class DeferSubmission(Exception):
-        """The queue refuses new jobs for now (submit limit): try again in a later manager pass."""
-
+from sislite.engine import DeferSubmission, EngineBase
 
 PER_NODE = "per_node"
 PER_CPU = "per_cpu"

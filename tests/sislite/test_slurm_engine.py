@@ -169,6 +169,17 @@ def test_termination_causes_from_state_exit_code_and_batch_log(state, exit_code,
 
 
 # ---------------------------------------------------------------------------------------------------- real Slurm
+def test_cluster_script_start_is_idempotent_and_status_reports_the_node(slurm_cluster):
+    pid_before = pathlib.Path("/run/slurmctld.pid").read_text()
+    again = subprocess.run([str(SCRIPT), "start"], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "ready" in again.stdout
+    assert pathlib.Path("/run/slurmctld.pid").read_text() == pid_before  # left running, not restarted
+    status = subprocess.run([str(SCRIPT), "status"], capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0 and "gpu:2" in status.stdout
+    usage = subprocess.run([str(SCRIPT), "restart"], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "start|stop|status" in usage.stderr
+
+
 def test_array_submission_runs_each_task_id_with_a_fake_gpu(slurm_cluster, job_dir):
     job_id, path = job_dir
     engine, task = _engine(), FakeTask(path, job_id)
