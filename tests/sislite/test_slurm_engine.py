@@ -168,6 +168,28 @@ def test_termination_causes_from_state_exit_code_and_batch_log(state, exit_code,
     assert flags["ended"]
 
 
+def _settings_slurm_namespace():
+    """settings_slurm.py executed as Sisyphus does: in the namespace of the global settings module."""
+    import runpy
+
+    return runpy.run_path(str(SCRIPT.parents[1] / "settings_slurm.py"), run_name="sislite.global_settings")
+
+
+def test_settings_slurm_caps_requirements_also_after_doubling():
+    settings = _settings_slurm_namespace()
+    limits = settings["ENGINE_RQMT_LIMITS"]
+    doubled = {"cpu": 1, "mem": limits["mem"] * 2, "time": limits["time"] * 1.5, "gpu": 1}
+    capped = settings["check_engine_limits"](doubled, task=None)
+    assert capped == {"cpu": 1, "mem": limits["mem"], "time": limits["time"], "gpu": 1}
+    assert doubled["mem"] == limits["mem"] * 2  # the caller's dict is not modified
+
+
+def test_settings_slurm_runs_mini_tasks_locally_and_the_rest_on_slurm():
+    engine = _settings_slurm_namespace()["engine"]()
+    assert isinstance(engine.get_used_engine_by_rqmt({"engine": "short"}), type(engine.engines["short"]))
+    assert isinstance(engine.get_used_engine_by_rqmt({}), SimpleLinuxUtilityForResourceManagementEngine)
+
+
 # ---------------------------------------------------------------------------------------------------- real Slurm
 def test_cluster_script_start_is_idempotent_and_status_reports_the_node(slurm_cluster):
     pid_before = pathlib.Path("/run/slurmctld.pid").read_text()
