@@ -1,0 +1,102 @@
+"""``ReturnnEvalJob``: cross-entropy and frame error rate of a checkpoint per dataset, from RETURNN's own ``eval``."""
+
+import os
+
+from recipe.returnn.checkpoint import Checkpoint
+from recipe.returnn.config import ReturnnConfig
+from recipe.returnn.training import check_tensorflow_backend
+from recipe.sis_api import Job, Task
+
+DATASET_KEYS = ("train", "dev", "eval", "eval_datasets", "forward_data", "search_data")
+RUN_KEYS = ("task", "load", "model", "learning_rate_file", "num_epochs", "import_model_train_epoch1",
+            "preload_from_files")
+
+
+def eval_config(returnn_config, model_checkpoint, dataset, loss_name):
+    """The hashed RETURNN config that evaluates ``model_checkpoint`` on one dataset (``eval``), writing per-sequence
+    length, score and error: the model config without its datasets, training and preload settings."""
+    base = returnn_config.without(*DATASET_KEYS, *RUN_KEYS, "cleanup_old_models")
+    return base.updated(config={"task": "eval", "load": model_checkpoint, "eval": dataset, "loss_name": loss_name,
+                                "output_per_seq_format": ["seq_tag", "seq_len", "score", "error"]})
+
+
+def read_per_seq_scores(filename):
+    """Sum RETURNN's per-sequence eval file (``tag;length;score;error``, score and error normalised per frame) to
+    ``{"ce": float, "fer": float, "frames": int}`` (frame-weighted averages)."""
+    frames = ce = errors = 0.0
+    with open(filename) as file:
+        for line in file:
+            if not line.strip():
+                continue
+            _tag, length, score, error = line.strip().rsplit(";", 3)
+            length = int(length)
+            frames += length
+            ce += float(score) * length
+            errors += float(error) * length
+    if not frames:
+        raise ValueError(f"{filename}: RETURNN evaluated no frames (empty dataset?)")
+    return {"ce": ce / frames, "fer": errors / frames, "frames": int(frames)}
+
+
+class ReturnnEvalJob(Job):
+    """Evaluate a TF checkpoint with RETURNN's ``task = "eval"`` on each dataset of ``eval_datasets``
+    (``{name: RETURNN dataset dict}``).
+
+    Hashed: ``model_checkpoint``, ``returnn_config`` (its hashed part; its own datasets and training settings are
+    dropped), ``eval_datasets`` and ``loss_name``. Not hashed: device, log_verbosity, rqmt, returnn_python_exe.
+    Output: ``out_scores`` = JSON ``{name: {"ce": float, "fer": float, "frames": int}}`` (frame-weighted cross-entropy
+    and frame error rate of the ``loss_name`` loss). Finished when that file is written, after all datasets ran.
+    """
+
+    def __init__(self, model_checkpoint, returnn_config, eval_datasets, *, loss_name="output", log_verbosity=3,
+                 device="cpu", time_rqmt=1, mem_rqmt=2, cpu_rqmt=1, returnn_python_exe=None):
+        self.check_arguments(model_checkpoint, returnn_config, eval_datasets)
+        self.model_checkpoint = model_checkpoint
+        self.returnn_config = returnn_config
+        self.eval_datasets = eval_datasets
+        self.loss_name = loss_name
+        self.log_verbosity = log_verbosity
+        self.device = device
+        self.returnn_python_exe = returnn_python_exe
+        self.rqmt = {"cpu": cpu_rqmt, "mem": mem_rqmt, "time": time_rqmt, "gpu": 1 if device == "gpu" else 0}
+        self.out_scores = self.output_path("scores.json")
+
+    @staticmethod
+    def check_arguments(model_checkpoint, returnn_config, eval_datasets):
+        if not isinstance(model_checkpoint, Checkpoint):
+            raise TypeError(f"ReturnnEvalJob needs a Checkpoint (e.g. training.out_checkpoints[N]), got "
+                            f"{type(model_checkpoint).__name__}")
+        if not isinstance(returnn_config, ReturnnConfig):
+            raise TypeError(f"ReturnnEvalJob needs a ReturnnConfig, got {type(returnn_config).__name__}")
+        check_tensorflow_backend(returnn_config, "ReturnnEvalJob")
+        if not isinstance(eval_datasets, dict) or not eval_datasets:
+            raise ValueError("ReturnnEvalJob(eval_datasets=...) must be a non-empty dict {name: dataset dict}")
+        for name in eval_datasets:
+            if not isinstance(name, str) or not name.replace("-", "_").isidentifier():
+                raise ValueError(f"ReturnnEvalJob: dataset name {name!r} must be a simple name like 'dev'")
+
+    @classmethod
+    def hash(cls, parsed_args):
+        return super().hash({key: parsed_args[key]
+                             for key in ("model_checkpoint", "returnn_config", "eval_datasets", "loss_name")})
+
+    def tasks(self):
+        yield Task("run", resume="run", rqmt=self.rqmt)
+
+    def run(self):
+        from recipe.returnn.launcher import run_returnn
+        from recipe.returnn.output_files import write_json_atomically
+
+        scores = {}
+        for name, dataset in sorted(self.eval_datasets.items()):
+            per_seq_file = os.path.abspath(f"eval.{name}.per_seq.txt")
+            config = eval_config(self.returnn_config, self.model_checkpoint, dataset, self.loss_name).updated(
+                post_config={"device": self.device, "log_verbosity": self.log_verbosity,
+                             "eval_output_file_per_seq": per_seq_file})
+            config_file = os.path.abspath(f"eval.{name}.config")
+            config.write(config_file, header_comment=f"evaluation of {self.model_checkpoint} on {name!r}")
+            run_returnn(config_file, python_exe=self.returnn_python_exe, cpu_threads=self.rqmt["cpu"],
+                        device=self.device)
+            scores[name] = read_per_seq_scores(per_seq_file)
+            print(f"recipe.returnn: {name}: {scores[name]}", flush=True)
+        write_json_atomically(scores, self.out_scores.get_path())
