@@ -1,0 +1,57 @@
+"""The learning-curve figure of the experiment report: CE and frame error per epoch of every training, train
+dashed and dev solid, one colour per experiment (matplotlib with the Agg backend, imported only when plotting)."""
+
+import math
+import os
+
+
+def score_key(scores_by_epoch, dataset, kind):
+    """The key of ``<dataset>_<kind>`` in RETURNN's scores (``dev_score``, or ``dev_score_output`` etc.), or None."""
+    keys = sorted({key for data in scores_by_epoch.values() for key in data["scores"]})
+    exact = f"{dataset}_{kind}"
+    if exact in keys:
+        return exact
+    matching = [key for key in keys if key.startswith(exact + "_")]
+    return matching[0] if matching else None
+
+
+def curve(learning_rates, dataset, kind):
+    """([epochs], [values]) of the finite ``<dataset>_<kind>`` scores in a parsed learning_rates dict."""
+    key = score_key(learning_rates, dataset, kind)
+    points = [(epoch, data["scores"][key]) for epoch, data in sorted(learning_rates.items())
+              if key is not None and key in data["scores"] and math.isfinite(data["scores"][key])]
+    return [epoch for epoch, _ in points], [value for _, value in points]
+
+
+def plot_learning_curves(curves, png_path, title="Learning curves"):
+    """Write the figure for ``curves`` {experiment: parsed learning_rates} to ``png_path`` (via a temporary
+    file and rename). Experiments without scores are listed in the legend of an empty curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as pyplot
+
+    figure, axes = pyplot.subplots(1, 2, figsize=(12, 4.2))
+    for index, (name, learning_rates) in enumerate(curves.items()):
+        colour = f"C{index % 10}"
+        for axis, kind, scale in ((axes[0], "score", 1.0), (axes[1], "error", 100.0)):
+            for dataset, style in (("train", "--"), ("dev", "-")):
+                epochs, values = curve(learning_rates, dataset, kind)
+                if epochs:
+                    axis.plot(epochs, [scale * v for v in values], style, color=colour, marker=".",
+                              label=f"{name} ({dataset})")
+    for axis, label in ((axes[0], "CE (score)"), (axes[1], "frame error rate [%]")):
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(label)
+        axis.grid(alpha=0.3)
+        axis.xaxis.get_major_locator().set_params(integer=True)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="center right", fontsize="small")
+    figure.suptitle(title)
+    figure.tight_layout(rect=(0, 0, 0.78 if handles else 1, 1))
+    path = png_path.get_path() if hasattr(png_path, "get_path") else os.fspath(png_path)
+    temporary = os.path.join(os.path.dirname(os.path.abspath(path)), "." + os.path.basename(path) + ".partial.png")
+    figure.savefig(temporary, dpi=100)
+    pyplot.close(figure)
+    os.replace(temporary, path)

@@ -1,0 +1,126 @@
+"""ExperimentReportJob and the results table renderers (task run directly, inputs written by hand)."""
+
+import json
+import os
+
+import pytest
+
+from recipe.report.learning_curves import curve, score_key
+from recipe.report.report import ExperimentReportJob, recorded_run_time
+from recipe.report.results_table import format_value, print_results_table, render_markdown, table_columns
+from recipe.sis_api import tk
+
+LEARNING_RATES = """{1: EpochData(learningRate=np.float32(0.001), error={'dev_error': 0.40, 'dev_score': 1.9,
+ 'train_error': 0.5, 'train_score': 2.1}),
+ 2: EpochData(learningRate=0.001, error={'dev_error': 0.20, 'dev_score': 0.9, 'train_error': 0.25,
+ 'train_score': 1.0}),
+ 3: EpochData(learningRate=0.001, error={})}
+"""
+
+
+def fake_training_dir(root, name, used_hours=None):
+    """<root>/work/<name>/output/learning_rates (+ usage.run.1), shaped like a finished training job."""
+    job_dir = root / "work" / name
+    (job_dir / "output").mkdir(parents=True)
+    (job_dir / "output" / "learning_rates").write_text(LEARNING_RATES)
+    if used_hours is not None:
+        (job_dir / "usage.run.1").write_text(repr({"used_time": used_hours, "max": {"rss": 0.1}}))
+    return tk.Path(str(job_dir / "output" / "learning_rates"))
+
+
+def write_json(path, value):
+    path.write_text(json.dumps(value))
+    return tk.Path(str(path))
+
+
+@pytest.fixture
+def experiments(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    scores = write_json(tmp_path / "scores.json", {"dev": {"ce": 0.91, "fer": 0.2, "frames": 900},
+                                                    "test": {"ce": 1.01, "fer": 0.25, "frames": 800}})
+    wer = {"dev": write_json(tmp_path / "wer_dev.json", {"wer": 0.125}),
+           "test": write_json(tmp_path / "wer_test.json", {"wer": 0.5})}
+    return [
+        {"name": "baseline", "learning_rates": fake_training_dir(tmp_path, "baseline", used_hours=0.5),
+         "scores": scores, "wer": wer, "num_params": 1234567, "settings": {"front-end": "conv"}},
+        {"name": "blstm | scratch", "learning_rates": fake_training_dir(tmp_path, "scratch"), "epochs": 7,
+         "training_time": 65.0},
+        {"name": "nothing yet"},
+    ]
+
+
+def make_output_dirs(job):
+    os.makedirs(os.path.dirname(job.out_json.get_path()), exist_ok=True)
+
+
+def test_report_table_rows_outputs_and_text(experiments, capsys):
+    job = ExperimentReportJob(experiments, title="Transfer")
+    make_output_dirs(job)
+    job.run()
+    report = json.load(open(job.out_json.get_path()))
+    baseline, scratch, empty = report["rows"]
+    assert baseline["epochs"] == 2 and baseline["dev_fer"] == 0.2 and baseline["test_ce"] == 1.01
+    assert baseline["dev_wer"] == 0.125 and baseline["training_time"] == pytest.approx(1800.0)
+    assert scratch["epochs"] == 7 and scratch["training_time"] == 65.0 and scratch["dev_fer"] is None
+    assert empty["epochs"] is None and empty["job_id"] is None
+    markdown = open(job.out_markdown.get_path()).read()
+    assert "| baseline |" in markdown and "12.50 %" in markdown and "1.23M" in markdown
+    assert "blstm \\| scratch" in markdown and "0:01:05" in markdown and "learning_curves.png" in markdown
+    assert "<td>20.00 %</td>" in open(job.out_html.get_path()).read()
+    with open(job.out_plot.get_path(), "rb") as file:
+        assert file.read(8) == b"\x89PNG\r\n\x1a\n"
+    print_results_table(job.out_json)
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0] == "Transfer" and "dev WER" in printed and "blstm | scratch" in printed
+
+
+def test_job_id_comes_from_the_training_job():
+    from recipe.sis_api import Job
+
+    class FakeTraining(Job):
+        def __init__(self, seed):
+            self.out_learning_rates = self.output_path("learning_rates")
+
+    training = FakeTraining(seed=3)
+    job = ExperimentReportJob([{"name": "a", "learning_rates": training.out_learning_rates}])
+    assert job.job_ids == [training.job_id()]
+
+
+def test_bad_experiment_lists_fail_fast():
+    with pytest.raises(ValueError, match="unknown keys"):
+        ExperimentReportJob([{"name": "a", "wers": {}}])
+    with pytest.raises(ValueError, match="name"):
+        ExperimentReportJob([{"scores": None}])
+    with pytest.raises(ValueError, match="more than once"):
+        ExperimentReportJob([{"name": "a"}, {"name": "a"}])
+
+
+def test_a_dataset_twice_in_the_scores_is_an_error_and_leaves_no_outputs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = write_json(tmp_path / "a.json", {"dev": {"ce": 1.0, "fer": 0.1, "frames": 1}})
+    second = write_json(tmp_path / "b.json", {"dev": {"ce": 2.0, "fer": 0.2, "frames": 1}})
+    job = ExperimentReportJob([{"name": "x", "scores": [first, second]}])
+    make_output_dirs(job)
+    with pytest.raises(ValueError, match="two scores files"):
+        job.run()
+    assert not os.path.exists(job.out_json.get_path()) and not os.path.exists(job.out_markdown.get_path())
+
+
+def test_inputs_are_the_paths_inside_the_experiments(experiments):
+    job = ExperimentReportJob(experiments)
+    hashed_differently = ExperimentReportJob(experiments[:1])
+    assert job.job_id() != hashed_differently.job_id()
+    assert ExperimentReportJob(experiments, datasets=("dev",)).job_id() != job.job_id()
+
+
+def test_formatting_and_helpers(tmp_path):
+    assert format_value("dev_fer", 0.0512) == "5.12 %" and format_value("test_ce", 1.23456) == "1.235"
+    assert format_value("num_params", 950) == "950" and format_value("num_params", 12345) == "12.3k"
+    assert format_value("training_time", 3725) == "1:02:05" and format_value("dev_wer", None) == "-"
+    assert [key for key, _ in table_columns(["dev"])][:6] == ["experiment", "job_id", "epochs", "dev_fer",
+                                                              "dev_ce", "dev_wer"]
+    assert recorded_run_time(str(tmp_path / "not_an_output_dir" / "x")) is None
+    parsed = {1: {"learning_rate": 0.1, "scores": {"dev_score_output": 2.0}}, 2: {"learning_rate": 0.1, "scores": {}}}
+    assert score_key(parsed, "dev", "score") == "dev_score_output" and curve(parsed, "dev", "score") == ([1], [2.0])
+    report = {"title": "t", "columns": [["experiment", "experiment"]], "rows": [{"experiment": "a"}]}
+    assert render_markdown(report).startswith("# t\n\n| experiment |")
