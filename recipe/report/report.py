@@ -187,7 +187,7 @@ def count_checkpoint_parameters(checkpoint):
         prefix = prefix[: -len(".index")]
     total = 0
     for name, shape in tf.train.list_variables(prefix):
-        if name == "global_step" or "/Adam" in name or name.startswith("optimizer"):
+        if name == "global_step" or "/Adam" in name or name.startswith(("optimizer", "_")):
             continue
         count = 1
         for size in shape:

@@ -124,3 +124,23 @@ def test_formatting_and_helpers(tmp_path):
     assert score_key(parsed, "dev", "score") == "dev_score_output" and curve(parsed, "dev", "score") == ([1], [2.0])
     report = {"title": "t", "columns": [["experiment", "experiment"]], "rows": [{"experiment": "a"}]}
     assert render_markdown(report).startswith("# t\n\n| experiment |")
+
+
+def test_parameters_are_counted_from_a_tf_checkpoint(tmp_path):
+    import tensorflow as tf
+
+    from recipe.report.report import count_checkpoint_parameters
+    from recipe.returnn.checkpoint import Checkpoint
+
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.get_variable("conv_1/W", shape=[400, 1, 4])
+        tf.compat.v1.get_variable("output/b", shape=[12])
+        tf.compat.v1.train.get_or_create_global_step()
+        saver = tf.compat.v1.train.Saver()
+        with tf.compat.v1.Session(graph=graph) as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            saver.save(session, str(tmp_path / "epoch.001"), write_meta_graph=False)
+    index = tk.Path(str(tmp_path / "epoch.001.index"))
+    assert count_checkpoint_parameters(Checkpoint(index)) == 400 * 4 + 12
+    assert count_checkpoint_parameters(index) == 400 * 4 + 12
