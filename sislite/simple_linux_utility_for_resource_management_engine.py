@@ -10,7 +10,9 @@ What a submission looks like (``engine/`` is the job's engine directory)::
 
     sbatch -J <job id>.<task> --mail-type=None --mem=<MB>M --cpus-per-task=<cpu> --time=<minutes> [--gres=gpu:[<gpu_name>:]<n>]
            --export=all --ntasks-per-node=1 [<sbatch_args>] -o engine/%x.%A.%a.batch -a <first>-<last>:<step>
-           --wrap="srun -o engine/%x.%A.%a --cpus-per-task=<cpu> <worker call>"
+           --wrap="SISLITE_TASK_RQMT=<rqmt> srun -o engine/%x.%A.%a --cpus-per-task=<cpu> <worker call>"
+
+(``SISLITE_TASK_RQMT`` tells the worker what was requested, for its usage file.)
 
 Task ids are grouped into arithmetic runs, one array per run. Inside the worker, ``init_worker`` hard-links the step log
 ``engine/<name>.<array job>.<array task>`` to ``log.<task>.<id>`` in the job directory, so the job directory always shows
@@ -209,7 +211,7 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
         for first, last, stride in arithmetic_runs(task_ids):
             argv = (["sbatch", "-J", name, "--mail-type=None"] + self.options(rqmt)
                     + ["-o", os.path.join(logpath, f"%x.%A.%a{suffix}.batch"), "-a", f"{first}-{last}:{stride}",
-                       f"--wrap={shlex.join(step)}"])
+                       f"--wrap=SISLITE_TASK_RQMT={shlex.quote(repr(dict(rqmt)))} {shlex.join(step)}"])
             commands.append((list(range(first, last + 1, stride)), argv))
         return commands
 
