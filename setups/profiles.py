@@ -1,0 +1,71 @@
+"""Hyper-parameters of the transfer experiment, one profile per kind of machine.
+
+``demo`` (the default) runs the whole graph on a 2-core laptop-sized CPU machine in minutes: a small synthetic
+corpus, the user's front-end sizes (so the transferred conv_1/conv_2 variables are the real thing) and smaller dense
+and LSTM layers. ``full`` is the user's setup for a GPU cluster: the networks exactly as written, rnnLayerNodes 512.
+
+Select with ``TRANSFER_PROFILE=full sis manager config/transfer.py`` or ``sis manager "config/transfer.run('full')"``.
+Edit values here, not in job code: every value that changes a result changes the job hashes that depend on it;
+``device``, ``rqmt`` and ``num_epochs`` do not (raising ``num_epochs`` continues the same trainings).
+"""
+
+import copy
+import os
+
+TRANSFER_METHODS = ("load_on_init", "preload_from_files", "custom_param_importer", "initializer")
+"""How the BLSTM's conv_1/conv_2 get the baseline's values (see recipe/transfer/transfer_config.py)."""
+
+DEMO = {
+    # Synthetic connected-digit corpus (recipe/corpus); replace by "corpus_hdf" to bring your own.
+    "corpus": {"num_utterances": 1200, "seed": 1, "unit": "word"},
+    # {"train": "/path/train.hdf", "dev": ..., "test": ..., "labels": "/path/labels.json",
+    #  "transcripts": {"dev": ..., "test": ...}} to use an existing RETURNN HDF corpus instead.
+    "corpus_hdf": None,
+    # The pad/window variant whose outputs do not depend on batching (setups/networks.py).
+    "batch_independent": True,
+    "baseline": {
+        "network": {"window": 17, "lin_dim": 256, "ff_dim": 512},
+        "num_epochs": 6,
+        "learning_rate": 1e-3,
+    },
+    "blstm": {
+        "network": {"rnn_layer_nodes": 128, "lin_dim": 256, "ff_dim": 256},
+        "num_epochs": 3,
+        "learning_rate": 1e-3,
+    },
+    # One parameter each: the loading method, and which of frozen / fine-tuned to train.
+    "transfer": {"method": "load_on_init", "variants": ("frozen", "finetuned")},
+    "training": {"batch_size": 160000, "max_seqs": 32, "optimizer": {"class": "adam"}},
+    "decoding": {"method": "viterbi", "prior_scale": 0.3},
+    "device": "cpu",
+    "rqmt": {"train": {"cpu": 2, "mem": 4, "time": 2}, "eval": {"cpu": 1, "mem": 2, "time": 1}},
+}
+
+FULL = copy.deepcopy(DEMO)
+FULL.update({
+    "corpus": {"num_utterances": 20000, "seed": 1, "unit": "word"},
+    "baseline": {"network": {}, "num_epochs": 20, "learning_rate": 1e-3},
+    "blstm": {"network": {"rnn_layer_nodes": 512}, "num_epochs": 20, "learning_rate": 1e-3},
+    "device": "gpu",
+    "rqmt": {"train": {"cpu": 4, "mem": 16, "time": 48}, "eval": {"cpu": 2, "mem": 8, "time": 4}},
+})
+
+PROFILES = {"demo": DEMO, "full": FULL}
+
+
+def get_profile(name=None):
+    """A copy of the named profile (default: ``$TRANSFER_PROFILE`` or ``demo``)."""
+    name = name or os.environ.get("TRANSFER_PROFILE", "demo")
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r} (from TRANSFER_PROFILE or the config call); "
+                         f"choose one of {sorted(PROFILES)}")
+    profile = copy.deepcopy(PROFILES[name])
+    method = profile["transfer"]["method"]
+    if method not in TRANSFER_METHODS:
+        raise ValueError(f"setups/profiles.py: transfer method {method!r} is unknown; choose one of "
+                         f"{TRANSFER_METHODS}")
+    unknown = sorted(set(profile["transfer"]["variants"]) - {"frozen", "finetuned"})
+    if unknown:
+        raise ValueError(f"setups/profiles.py: transfer variants {unknown} are unknown; use 'frozen', 'finetuned'")
+    profile["name"] = name
+    return profile
