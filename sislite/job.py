@@ -230,6 +230,9 @@ class Job(metaclass=JobSingleton):
     def set_env(self, key, value):
         self._sis_environment[key] = value
 
+    def update(self):
+        """Called by the manager once all current inputs are available; may add inputs (``add_input``)."""
+
     def info(self):
         """Short progress string shown by the manager while a task runs (override), e.g. ``"ep 3/10"``."""
         return None

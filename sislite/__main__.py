@@ -1,0 +1,114 @@
+"""The ``sis`` command: ``sis manager|m [-r] [-co] [-cio] [-io] [CONFIG...]`` and ``sis worker ...`` (internal).
+
+When RWTH Sisyphus is installed, the whole command line is handed to it (``python -m sisyphus ...``);
+``SISLITE_FORCE=1`` runs sislite instead.
+"""
+
+import argparse
+import importlib.util
+import logging
+import os
+import sys
+
+
+def rwth_sisyphus_available():
+    """True if an importable ``sisyphus`` package is RWTH Sisyphus (checked without importing it)."""
+    try:
+        spec = importlib.util.find_spec("sisyphus")
+    except (ImportError, ValueError):
+        return False
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    for location in spec.submodule_search_locations:
+        job_file = os.path.join(location, "job.py")
+        if os.path.isfile(os.path.join(location, "manager.py")) and os.path.isfile(job_file):
+            with open(job_file, errors="replace") as f:
+                if "JobSingleton" in f.read():
+                    return True
+    return False
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="sis", description="sislite: run Sisyphus job graphs")
+    parser.add_argument("--log_level", type=int, default=20)
+    parser.add_argument("--config", action="append", default=[], help="config to load (repeatable)")
+    sub = parser.add_subparsers(dest="command")
+    for name in ("manager", "m"):
+        m = sub.add_parser(name, help="run the graph of the given configs")
+        m.add_argument("-r", dest="run", action="store_true", help="run without asking")
+        m.add_argument("-co", dest="clear_errors", action="store_true", help="clear jobs in error once, then rerun")
+        m.add_argument("-cio", dest="clear_interrupted", action="store_true",
+                       help="clear jobs in interrupted_not_resumable once, then rerun")
+        m.add_argument("-io", dest="ignore_once", action="store_true", help="accepted for RWTH compatibility")
+        m.add_argument("argv", nargs="*", help="configs, e.g. config/transfer.py or config/x.main(1, 'a')")
+    w = sub.add_parser("worker", help="internal: run one task id (started by an engine)")
+    w.add_argument("jobdir")
+    w.add_argument("task_name")
+    w.add_argument("task_id", nargs="?", default=None)
+    w.add_argument("--force_resume", "--fr", action="store_true")
+    w.add_argument("--engine", default=None)
+    w.add_argument("--redirect_output", action="store_true")
+    return parser
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if os.environ.get("SISLITE_FORCE") != "1" and rwth_sisyphus_available():
+        os.execv(sys.executable, [sys.executable, "-m", "sisyphus"] + list(argv))
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="[%(asctime)s] %(levelname)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    import sislite
+
+    sislite.install_as_sisyphus()
+    from sislite.loader import setup_import_paths
+
+    setup_import_paths()
+    if args.command == "worker":
+        from sislite.worker import run_worker
+
+        return run_worker(args.jobdir, args.task_name, args.task_id, args.engine, args.force_resume,
+                          args.redirect_output)
+    if args.command in ("manager", "m"):
+        return _manager(args)
+    _parser().print_help()
+    return 2
+
+
+def _manager(args):
+    from sislite import global_settings as gs
+    from sislite import toolkit
+    from sislite.loader import default_configs, load_config
+    from sislite.manager import Manager, ManagerLockedError
+
+    configs = list(args.config) + list(args.argv) or default_configs()
+    for config in configs:
+        load_config(config)
+    targets = toolkit.registered_outputs()
+    if not targets:
+        print(f"sis manager: the configs {configs} register no outputs (tk.register_output): nothing to do")
+        return 0
+    run = args.run
+    if not run:
+        if sys.stdin.isatty():
+            run = input("Start manager? [y/N] ").strip().lower() in ("y", "yes")
+        else:
+            print("sis manager: not started (stdin is not a terminal and -r was not given); add -r to run.")
+    manager = Manager(gs.engine(), targets, clear_errors=args.clear_errors,
+                      clear_interrupted=args.clear_interrupted, link=run)
+    if not run:
+        manager.status.overview(manager.jobs, manager.update_states())
+        return 0
+    try:
+        return manager.run()
+    except ManagerLockedError as error:
+        print(f"sis manager: {error}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("sis manager: interrupted; running workers go on and are adopted by the next manager",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

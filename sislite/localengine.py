@@ -1,0 +1,201 @@
+"""``LocalEngine``: runs every task id as its own worker process (own process group) on this machine, as many at
+once as the declared resources allow (``cpu``, ``gpu`` and any other consumable such as ``mem`` given to the
+constructor). ``time`` (hours) is enforced: a worker past its limit is killed and ``out_of_time`` is recorded in its
+``usage.<task>.<id>`` file. A worker's exit wakes the manager at once."""
+
+import ast
+import logging
+import os
+import pprint
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+from sislite.engine import EngineBase, notify_manager
+
+log = logging.getLogger(__name__)
+
+
+class _Instance:
+    def __init__(self, key, call, rqmt, job_dir, task_name, task_id):
+        self.key = key
+        self.call = call
+        self.rqmt = rqmt
+        self.job_dir = job_dir
+        self.task_name = task_name
+        self.task_id = task_id
+        self.process = None
+        self.reserved = {}
+        self.gpus = []
+
+
+class LocalEngine(EngineBase):
+    """``LocalEngine(cpus=1, gpus=0, available_gpus="", **resources)``: ``cpu=``/``gpu=`` override ``cpus``/
+    ``gpus``; other keyword arguments (e.g. ``mem=8``) become consumables too. ``available_gpus`` lists the device ids
+    (default ``0..gpus-1``). A request larger than the machine is clamped to the machine, with a warning."""
+
+    poll_interval = 1.0
+
+    def __init__(self, cpus=1, gpus=0, available_gpus="", **kwargs):
+        self.resources = {"cpu": cpus, "gpu": gpus}
+        self.resources.update(kwargs)
+        if available_gpus:
+            self.gpu_ids = [g.strip() for g in str(available_gpus).split(",") if g.strip()]
+        else:
+            self.gpu_ids = [str(i) for i in range(int(self.resources["gpu"]))]
+        if len(self.gpu_ids) != int(self.resources["gpu"]):
+            raise ValueError(f"LocalEngine: gpus={self.resources['gpu']} but available_gpus={available_gpus!r} lists "
+                             f"{len(self.gpu_ids)} ids: give one id per GPU")
+        self.free = dict(self.resources)
+        self.free_gpu_ids = list(self.gpu_ids)
+        self._lock = threading.RLock()
+        self._queue = []
+        self._running = {}
+        self._outcome = {}
+        self.hostname = socket.gethostname()
+
+    # ---- submission and scheduling -------------------------------------------------------------------------------
+    def submit_call(self, call, logpath, rqmt, name, task_name, task_ids):
+        job_dir = os.path.dirname(os.path.abspath(logpath))
+        with self._lock:
+            for task_id in task_ids:
+                key = (name, int(task_id))
+                self._outcome.pop(key, None)
+                self._queue.append(_Instance(key, list(call) + [str(task_id), "--redirect_output"], dict(rqmt),
+                                             job_dir, task_name, int(task_id)))
+            self._schedule()
+        return "local", self.hostname
+
+    def _need(self, rqmt, resource):
+        default = 1 if resource == "cpu" else 0
+        need = rqmt.get(resource, default) or 0
+        if need > self.resources[resource]:
+            log.warning("task asks for %s=%s but this machine has %s: running it with %s", resource, need,
+                        self.resources[resource], self.resources[resource])
+            need = self.resources[resource]
+        return need
+
+    def _schedule(self):
+        with self._lock:
+            waiting = []
+            for inst in self._queue:
+                needs = {r: self._need(inst.rqmt, r) for r in self.resources}
+                if all(needs[r] <= self.free[r] for r in needs):
+                    for r, n in needs.items():
+                        self.free[r] -= n
+                    inst.reserved = needs
+                    inst.gpus = [self.free_gpu_ids.pop(0) for _ in range(int(needs["gpu"]))]
+                    self._start(inst)
+                else:
+                    waiting.append(inst)
+            self._queue = waiting
+
+    def _start(self, inst):
+        env = dict(os.environ)
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(inst.gpus)
+        env["SISLITE_TASK_RQMT"] = repr(inst.rqmt)
+        log_path = os.path.join(inst.job_dir, f"log.{inst.task_name}.{inst.task_id}")
+        with open(log_path, "ab") as log_file:
+            inst.process = subprocess.Popen(inst.call, stdin=subprocess.DEVNULL, stdout=log_file,
+                                            stderr=subprocess.STDOUT, start_new_session=True, env=env)
+        inst.started = time.monotonic()
+        self._running[inst.key] = inst
+        threading.Thread(target=self._watch, args=(inst,), daemon=True).start()
+
+    def _watch(self, inst):
+        limit = float(inst.rqmt.get("time", 0) or 0) * 3600
+        out_of_time = False
+        try:
+            inst.process.wait(timeout=limit if limit > 0 else None)
+        except subprocess.TimeoutExpired:
+            out_of_time = True
+            _kill_group(inst.process)
+        returncode = inst.process.wait()
+        outcome = {"returncode": returncode, "out_of_time": out_of_time, "out_of_memory": False}
+        if out_of_time:
+            _mark_usage(os.path.join(inst.job_dir, f"usage.{inst.task_name}.{inst.task_id}"),
+                        out_of_time=True, killed_after_h=limit / 3600)
+        with self._lock:
+            self._outcome[inst.key] = outcome
+            self._running.pop(inst.key, None)
+            for r, n in inst.reserved.items():
+                self.free[r] += n
+            self.free_gpu_ids.extend(inst.gpus)
+            self._schedule()
+        notify_manager()
+
+    # ---- state ---------------------------------------------------------------------------------------------------
+    def task_state(self, task, task_id):
+        key = (f"{task._job._sis_id()}.{task.name()}", int(task_id))
+        with self._lock:
+            if key in self._running:
+                return "running"
+            if any(inst.key == key for inst in self._queue):
+                return "queue"
+        if key not in self._outcome and _worker_alive(task.path("usage", task_id)):
+            return "running"  # a worker left by an earlier manager is still at work
+        return "unknown"
+
+    def termination_info(self, task, task_id):
+        key = (f"{task._job._sis_id()}.{task.name()}", int(task_id))
+        info = dict(self._outcome.get(key, {}))
+        usage = read_usage(task.path("usage", task_id))
+        for flag in ("out_of_memory", "out_of_time"):
+            info[flag] = bool(info.get(flag) or usage.get(flag))
+        return info
+
+    def get_default_rqmt(self, task):
+        return {"cpu": 1, "mem": 1, "time": 1}
+
+    def stop_engine(self):
+        """Stops nothing: running workers finish on their own; a new manager adopts them."""
+
+
+def _kill_group(process):
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        if grace is None:
+            return
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def read_usage(path):
+    """The dict in a ``usage.<task>.<id>`` file ({} if missing or unreadable)."""
+    try:
+        with open(path) as f:
+            return ast.literal_eval(f.read())
+    except (OSError, ValueError, SyntaxError):
+        return {}
+
+
+def _mark_usage(path, **flags):
+    usage = read_usage(path)
+    usage.update(flags)
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(pprint.pformat(usage) + "\n")
+    os.replace(tmp, path)
+
+
+def _worker_alive(usage_path):
+    pid = read_usage(usage_path).get("pid")
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read().split(b"\0")
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    job_name = os.path.basename(os.path.dirname(os.path.abspath(usage_path))).encode()
+    return b"worker" in cmdline and any(job_name in arg for arg in cmdline) and state not in ("Z", "X")

@@ -1,0 +1,201 @@
+"""The worker: runs one task id of one job, started by an engine as
+``<SIS_COMMAND> worker <job dir> <task> [<task id>] [--engine NAME] [--force_resume] [--redirect_output]``.
+
+It loads ``job.save``, waits for the inputs, runs the task function(s) with cwd = the job's ``work/`` and writes
+``finished.<task>.<id>`` on success or ``error.<task>.<id>`` on an exception. The task's ``resume`` function is used
+instead of ``start`` when an earlier run of this id left a non-empty log (or with ``--force_resume``). A subprocess
+killed with exit code 137 counts as out of memory: ``out_of_memory`` goes into ``usage.<task>.<id>`` and no error
+marker is written, so the task looks interrupted and can be resubmitted with more memory.
+"""
+
+import ast
+import datetime
+import getpass
+import os
+import pprint
+import resource
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+from sislite import global_constants as gc
+
+
+class UsageLogger(threading.Thread):
+    """Writes ``usage.<task>.<id>`` (peak/current cpu %, rss and vms in GB of the worker's process tree, pid,
+    used_time in hours, ...) at start, every ``PLOGGING_UPDATE_FILE_PERIOD`` seconds and at the end."""
+
+    def __init__(self, path, requested, interval, update_period):
+        super().__init__(daemon=True)
+        self.path = path
+        self.requested = requested
+        self.interval = interval
+        self.update_period = update_period
+        self.started_at = time.time()
+        self.max = {"cpu": 0.0, "rss": 0.0, "vms": 0.0}
+        self.current = dict(self.max)
+        self.out_of_memory = False
+        self.stopped = threading.Event()
+
+    def sample(self):
+        try:
+            import psutil
+
+            proc = psutil.Process()
+            procs = [proc] + proc.children(recursive=True)
+            rss = vms = cpu = 0.0
+            for p in procs:
+                try:
+                    mem = p.memory_info()
+                    rss += mem.rss / 1024 ** 3
+                    vms += mem.vms / 1024 ** 3
+                    cpu += p.cpu_percent()
+                except psutil.Error:
+                    pass
+            self.current = {"cpu": cpu, "rss": rss, "vms": vms}
+        except ImportError:
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+            self.current = {"cpu": 0.0, "rss": rss, "vms": 0.0}
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
+        self.current["rss"] = max(self.current["rss"], children)
+        for key, value in self.current.items():
+            self.max[key] = max(self.max[key], value)
+
+    def write(self):
+        usage = {"max": self.max, "current": self.current, "pid": os.getpid(), "user": (getpass.getuser(),),
+                 "used_time": (time.time() - self.started_at) / 3600, "host": socket.gethostname(),
+                 "current_time": datetime.datetime.now().ctime(), "out_of_memory": self.out_of_memory,
+                 "requested_resources": self.requested}
+        tmp = f"{self.path}.tmp.{os.getpid()}"
+        with open(tmp, "w") as f:
+            f.write(pprint.pformat(usage) + "\n")
+        os.replace(tmp, self.path)
+
+    def run(self):
+        last_write = time.time()
+        while not self.stopped.wait(self.interval):
+            self.sample()
+            if time.time() - last_write >= self.update_period:
+                self.write()
+                last_write = time.time()
+
+    def finish(self):
+        self.stopped.set()
+        self.sample()
+        self.write()
+
+
+def _redirect_output(log_path):
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        if os.path.samestat(os.fstat(fd), os.fstat(1)):
+            return
+    except OSError:
+        pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _clean_environment(gs, job):
+    if not gs.CLEANUP_ENVIRONMENT:
+        return
+    keep = {k: v for k, v in os.environ.items() if k in gs.DEFAULT_ENVIRONMENT_KEEP}
+    os.environ.clear()
+    os.environ.update(keep)
+    os.environ.update({k: str(v) for k, v in gs.DEFAULT_ENVIRONMENT_SET.items()})
+    os.environ.update({k: str(v) for k, v in getattr(job, "_sis_environment", {}).items()})
+
+
+def _wait_for_inputs(gs, job):
+    missing = []
+    for path in sorted(job._sis_inputs, key=str):
+        for _ in range(int(gs.WAIT_PERIOD_FOR_INPUTS_AVAILABLE) + 1):
+            if os.path.exists(path.get_path()):
+                break
+            time.sleep(1)
+        else:
+            missing.append(str(path))
+            continue
+        age = time.time() - os.path.getmtime(path.get_path())
+        if age < gs.WAIT_PERIOD_MTIME_OF_INPUTS:
+            time.sleep(gs.WAIT_PERIOD_MTIME_OF_INPUTS - age)
+    if missing and gs.TASK_INPUTS_MUST_BE_AVAILABLE:
+        raise RuntimeError("inputs missing: " + ", ".join(missing) + ": the jobs creating them are not finished; "
+                           "run `sis manager` instead of starting workers by hand")
+
+
+def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=False, redirect_output=False):
+    """Run one task id; returns the process exit status (0 on success)."""
+    from sislite import global_settings as gs
+    from sislite.job import load_job
+
+    job_dir = os.path.abspath(job_dir)
+    engine = gs.engine().get_used_engine(engine_name)
+    task_id = engine.get_task_id(task_id)
+    log_path = os.path.join(job_dir, f"log.{task_name}.{task_id}")
+    # The local engine creates the log empty before starting us: a non-empty log means an earlier run of this id.
+    resume = force_resume or (os.path.isfile(log_path) and os.path.getsize(log_path) > 0)
+    if redirect_output:
+        _redirect_output(log_path)
+    if resume:
+        print("#" * 80 + "\nRETRY OR CONTINUE TASK\n" + "#" * 80, flush=True)
+    job = load_job(job_dir)
+    tasks = {t.name(): t for t in job._sis_tasks()}
+    if task_name not in tasks:
+        print(f"job {job._sis_id()} has no task {task_name!r} (tasks: {sorted(tasks)})", flush=True)
+        return 2
+    task = tasks[task_name]
+    gs.active_engine = engine
+    engine.init_worker(task)
+    requested = ast.literal_eval(os.environ.get("SISLITE_TASK_RQMT", "None")) or task.rqmt()
+    usage = UsageLogger(os.path.join(job_dir, f"usage.{task_name}.{task_id}"), requested, gs.PLOGGING_INTERVAL,
+                        gs.PLOGGING_UPDATE_FILE_PERIOD)
+    usage.write()
+    usage.start()
+    print(f"sislite worker: {job._sis_id()} task {task_name}.{task_id} ({'resume' if resume else 'start'}) "
+          f"pid {os.getpid()} on {socket.gethostname()} at {datetime.datetime.now().ctime()}", flush=True)
+    for path in sorted(str(p) for p in job._sis_inputs):
+        print(f"input: {path}", flush=True)
+    status = 1
+    try:
+        _wait_for_inputs(gs, job)
+        _clean_environment(gs, job)
+        os.chdir(os.path.join(job_dir, gc.JOB_WORK_DIR))
+        function = task.function(resume)
+        for args in task.args_for(task_id):
+            print(f"-------- Starting subtask {function.__name__}{tuple(args)!r}", flush=True)
+            function(*args)
+        sys.stdout.flush()
+        if not task.continuable:
+            _touch(os.path.join(job_dir, f"{gc.STATE_FINISHED}.{task_name}.{task_id}"))
+        print("Job finished successfully", flush=True)
+        status = 0
+    except subprocess.CalledProcessError as error:
+        traceback.print_exc()
+        if error.returncode == 137:
+            print("a subprocess was killed with exit code 137: treated as out of memory", flush=True)
+            usage.out_of_memory = True
+        else:
+            _touch(os.path.join(job_dir, f"{gc.STATE_ERROR}.{task_name}.{task_id}"))
+    except MemoryError:
+        traceback.print_exc()
+        usage.out_of_memory = True
+    except BaseException:  # noqa: B902 - every failure of the task function is the task's error
+        traceback.print_exc()
+        _touch(os.path.join(job_dir, f"{gc.STATE_ERROR}.{task_name}.{task_id}"))
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        usage.finish()
+    return status
+
+
+def _touch(path):
+    with open(path, "w"):
+        pass
