@@ -1,0 +1,8 @@
+"""Transfer of trained layers (the conv front-end) from one RETURNN model into another.
+
+``recipe.transfer.extraction``: ExtractLayerVariablesJob (slim checkpoint + .npz + manifest).
+``recipe.transfer.validation``: ValidateTransferJob (target shapes vs manifest, before any training).
+``recipe.transfer.transfer_config``: build_transfer_config (one of four loading methods, frozen or fine-tuned).
+``recipe.transfer.returnn_code``: the functions written into those RETURNN configs.
+This package imports nothing heavy at module level.
+"""

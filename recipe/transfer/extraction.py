@@ -1,0 +1,172 @@
+"""Extract the variables of some layers from a TF checkpoint: a slim checkpoint, an ``.npz`` and a JSON manifest.
+
+Reads the checkpoint with ``tf.train.load_checkpoint`` (no network is built) and writes the selected variables with
+the ``SaveV2`` op, so the slim checkpoint holds exactly those variables under their source names (or under a new
+prefix). A variable ``a/b/W`` belongs to layer ``a/b``: the layer name is everything before the last ``/``.
+"""
+
+import json
+import os
+
+from recipe.sis_api import Job, Task
+
+MANIFEST_FORMAT = 1
+STEP_COUNTER = "global_step"
+_NOT_LAYER_VARIABLES = (STEP_COUNTER,)
+
+
+def checkpoint_prefix(checkpoint):
+    """The TF prefix (``.../epoch.010``) of a Checkpoint, a tk.Path to its ``.index`` file, or a path string."""
+    if hasattr(checkpoint, "ckpt_path"):
+        return checkpoint.ckpt_path
+    path = checkpoint.get_path() if hasattr(checkpoint, "get_path") else os.fspath(checkpoint)
+    return path[: -len(".index")] if path.endswith(".index") else path
+
+
+def layer_of(variable_name):
+    """The layer a variable belongs to: ``conv_1/W`` -> ``conv_1``, ``conv_layers/conv_1/W`` -> ``conv_layers/conv_1``."""
+    return variable_name.rsplit("/", 1)[0] if "/" in variable_name else None
+
+
+def read_checkpoint_shapes(prefix):
+    """``{variable name: (shape tuple, dtype name)}`` of every variable in the checkpoint (no values read)."""
+    import tensorflow as tf
+
+    if not os.path.exists(prefix + ".index"):
+        raise FileNotFoundError(f"no TF checkpoint at {prefix!r} ({prefix}.index is missing); pass the checkpoint "
+                                f"of a finished training epoch, e.g. models/epoch.010")
+    reader = tf.train.load_checkpoint(prefix)
+    dtypes = reader.get_variable_to_dtype_map()
+    return {name: (tuple(shape), dtypes[name].name) for name, shape in reader.get_variable_to_shape_map().items()}
+
+
+def available_layers(variable_names):
+    """Sorted names of the layers that own variables (optimizer and step counters left out)."""
+    return sorted({layer_of(name) for name in variable_names
+                   if layer_of(name) and name not in _NOT_LAYER_VARIABLES and not name.startswith("optimize/")})
+
+
+def select_layer_variables(variable_names, layers):
+    """The variables of ``layers`` (sorted); ValueError naming each unknown layer and the available ones."""
+    if isinstance(layers, str):
+        raise TypeError(f"layers must be a list of layer names, got the string {layers!r}; write ({layers!r},)")
+    available = available_layers(variable_names)
+    unknown = [layer for layer in layers if layer not in available]
+    if unknown:
+        raise ValueError(f"layer(s) {unknown} have no variables in the checkpoint; layers with variables: "
+                         f"{available}. Fix the layer names passed for extraction.")
+    return sorted(name for name in variable_names if layer_of(name) in set(layers))
+
+
+def extract_layer_variables(source_prefix, layers, out_prefix, out_npz, out_manifest, new_prefix=""):
+    """Write the variables of ``layers`` from the checkpoint ``source_prefix`` as a slim checkpoint ``out_prefix``
+    (``.index``, ``.data-00000-of-00001``, ``.meta``), an ``.npz`` and a JSON manifest; returns the manifest dict.
+
+    Variable names are kept, with ``new_prefix`` (e.g. ``"conv_layers/"``) put in front if given. The checkpoint also
+    holds ``global_step = 0`` (RETURNN's ``import_model_train_epoch1`` needs it; no layer owns it). Each file is
+    written under a temporary name and renamed into place (the index last), so a crash leaves no checkpoint.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    if new_prefix and not new_prefix.endswith("/"):
+        raise ValueError(f"new_prefix {new_prefix!r} must end with '/' (e.g. 'conv_layers/') or be empty")
+    shapes = read_checkpoint_shapes(source_prefix)
+    selected = select_layer_variables(list(shapes), list(layers))
+    reader = tf.train.load_checkpoint(source_prefix)
+    values = {new_prefix + name: reader.get_tensor(name) for name in selected}
+
+    # A fresh step counter beside them: RETURNN's import_model_train_epoch1 requires "global_step" in the file.
+    saved = dict(values, **{STEP_COUNTER: np.array(0, dtype=np.int64)})
+    tmp_prefix = _tmp_name(out_prefix)
+    tf.raw_ops.SaveV2(prefix=tmp_prefix, tensor_names=list(saved), shape_and_slices=[""] * len(saved),
+                      tensors=[tf.constant(value) for value in saved.values()])
+    _write_meta_graph(tmp_prefix + ".meta", {name: (value.shape, value.dtype) for name, value in saved.items()})
+    tmp_npz = _tmp_name(out_npz) + ".npz"
+    np.savez(tmp_npz, **values)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "source_checkpoint": os.path.abspath(source_prefix),
+        "layers": list(layers),
+        "new_prefix": new_prefix,
+        "step_counter": STEP_COUNTER,
+        "variables": [{"name": new_prefix + name, "source_name": name, "layer": layer_of(name),
+                       "shape": list(shapes[name][0]), "dtype": shapes[name][1]} for name in selected],
+    }
+    tmp_manifest = _tmp_name(out_manifest)
+    with open(tmp_manifest, "w") as file:
+        json.dump(manifest, file, indent=1)
+        file.write("\n")
+    os.replace(tmp_prefix + ".data-00000-of-00001", out_prefix + ".data-00000-of-00001")
+    os.replace(tmp_prefix + ".meta", out_prefix + ".meta")
+    os.replace(tmp_prefix + ".index", out_prefix + ".index")
+    os.replace(tmp_npz, out_npz)
+    os.replace(tmp_manifest, out_manifest)
+    return manifest
+
+
+def _write_meta_graph(path, variables):
+    """A ``.meta`` graph holding just the variables and a Saver, as RETURNN's checkpoints have (RETURNN's
+    ``import_model_train_epoch1`` requires the file)."""
+    import tensorflow as tf
+
+    with tf.Graph().as_default():
+        graph_variables = [tf.compat.v1.get_variable(name, shape=shape, dtype=tf.as_dtype(dtype))
+                           for name, (shape, dtype) in variables.items()]
+        tf.compat.v1.train.Saver(graph_variables).export_meta_graph(path)
+
+
+def read_manifest(path):
+    """The manifest dict written by :func:`extract_layer_variables`."""
+    path = path.get_path() if hasattr(path, "get_path") else os.fspath(path)
+    with open(path) as file:
+        manifest = json.load(file)
+    if manifest.get("format") != MANIFEST_FORMAT or "variables" not in manifest:
+        raise ValueError(f"{path} is not a variable manifest of format {MANIFEST_FORMAT}; it must come from "
+                         f"ExtractLayerVariablesJob.out_manifest")
+    return manifest
+
+
+def _tmp_name(path):
+    directory, name = os.path.split(os.path.abspath(path))
+    return os.path.join(directory, f".tmp.{os.getpid()}.{name}")
+
+
+class ExtractLayerVariablesJob(Job):
+    """Copies the variables of some layers out of a trained TF checkpoint (no network build).
+
+    Hashed: ``checkpoint`` (by its index Path), ``layers``, ``new_prefix``.
+    Outputs: ``out_checkpoint`` (Checkpoint ``frontend.index``, with ``.data-00000-of-00001`` and ``.meta``:
+    exactly those variables, names as in the source or under ``new_prefix``, plus ``global_step = 0``),
+    ``out_npz`` (``frontend.npz``, same names and values), ``out_manifest`` (``manifest.json``: per variable its
+    name, source name, layer, shape, dtype; plus the source checkpoint).
+    Finished when its one short task has renamed all outputs into place; an unknown layer name fails the task with
+    the list of layers the checkpoint has.
+    """
+
+    def __init__(self, checkpoint, layers=("conv_1", "conv_2"), new_prefix=""):
+        from recipe.returnn.checkpoint import Checkpoint
+
+        if isinstance(layers, str) or not layers:
+            raise TypeError(f"ExtractLayerVariablesJob(layers=...) needs a non-empty list of layer names, got "
+                            f"{layers!r}")
+        if new_prefix and not new_prefix.endswith("/"):
+            raise ValueError(f"new_prefix {new_prefix!r} must end with '/' (e.g. 'conv_layers/') or be empty")
+        self.checkpoint = checkpoint
+        self.layers = tuple(layers)
+        self.new_prefix = new_prefix
+        self.out_checkpoint = Checkpoint(self.output_path("frontend.index"))
+        self.out_npz = self.output_path("frontend.npz")
+        self.out_manifest = self.output_path("manifest.json")
+
+    def tasks(self):
+        yield Task("run", mini_task=True)
+
+    def run(self):
+        out_prefix = self.out_checkpoint.ckpt_path
+        extract_layer_variables(checkpoint_prefix(self.checkpoint), self.layers, out_prefix,
+                                self.out_npz.get_path(), self.out_manifest.get_path(), self.new_prefix)
+
+
+__all__ = ["ExtractLayerVariablesJob", "extract_layer_variables", "read_manifest", "read_checkpoint_shapes",
+           "checkpoint_prefix"]

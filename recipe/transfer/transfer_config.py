@@ -1,0 +1,159 @@
+"""``build_transfer_config``: the RETURNN config of a network whose front-end starts from extracted variables.
+
+One parameter picks how RETURNN loads them (``method``), one whether they stay fixed (``frozen``):
+
+* ``"load_on_init"`` (default, the answer the user got): the layers from the input to the last transferred layer
+  go into a ``subnetwork`` layer (variables become ``<subnetwork>/conv_1/W``) whose ``load_on_init`` is set only
+  when a training starts from scratch, so a resumed training and eval keep the model's own (fine-tuned) values.
+* ``"preload_from_files"``: ``init_for_train`` preloading, which RETURNN applies in a fresh training only.
+* ``"custom_param_importer"``: ``import_model_train_epoch1`` with ``custom_param_importer = "reset"`` on every
+  other layer, set only when a training starts from scratch.
+* ``"initializer"``: ``forward_weights_init``/``bias_init`` of the transferred layers read the checkpoint
+  (``load_tf_checkpoint_initializer``); the model's own checkpoint overrides them on resume and in eval.
+
+Only variables in the given checkpoint can be loaded; pass the checkpoint of :class:`ValidateTransferJob`, which
+holds exactly the transferred layers' variables, so same-named layers of the target (``lin_1``, ``output``) are never
+filled from the baseline.
+"""
+
+import copy
+
+from recipe.transfer import returnn_code
+
+METHODS = ("load_on_init", "preload_from_files", "custom_param_importer", "initializer")
+DEFAULT_SUBNETWORK = "conv_layers"
+_RESERVED_KEYS = ("network", "get_network", "preload_from_files", "import_model_train_epoch1", "load",
+                  "transfer_method", "transfer_layers", "transfer_checkpoint", "transfer_subnetwork")
+
+
+def _sources(layer):
+    sources = layer.get("from", "data")
+    return [sources] if isinstance(sources, str) else list(sources)
+
+
+def _ancestors(network, names):
+    """``names`` and every layer they read from (transitively), in network order."""
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in found or name not in network:
+            continue
+        found.add(name)
+        todo.extend(_sources(network[name]))
+    return [name for name in network if name in found]
+
+
+def _check_layers(network, layers):
+    if isinstance(layers, str) or not layers:
+        raise TypeError(f"layers must be a non-empty list of layer names, got {layers!r}")
+    missing = [name for name in layers if name not in network]
+    if missing:
+        raise ValueError(f"transferred layer(s) {missing} are not in the target network (layers: {list(network)}); "
+                         f"fix `layers` or the network dict")
+
+
+def wrap_in_subnetwork(network, layers, subnetwork_name=DEFAULT_SUBNETWORK, subnetwork_layers=None):
+    """A copy of ``network`` with ``subnetwork_layers`` (default: ``layers`` and everything they read from) moved
+    into one ``subnetwork`` layer; layers that read the subnetwork's last layer read the subnetwork instead."""
+    inner_names = list(subnetwork_layers) if subnetwork_layers else _ancestors(network, layers)
+    missing = [name for name in list(layers) + inner_names if name not in network]
+    if missing:
+        raise ValueError(f"layer(s) {missing} are not in the network; layers: {list(network)}")
+    outside = [name for name in layers if name not in inner_names]
+    if outside:
+        raise ValueError(f"transferred layer(s) {outside} are not among subnetwork_layers {inner_names}")
+    if subnetwork_name in network or "output" in inner_names:
+        raise ValueError(f"cannot wrap {inner_names} into a subnetwork named {subnetwork_name!r}: the name is taken "
+                         f"(or a wrapped layer is called 'output'); pass another subnetwork_name")
+    consumed = {source for name in inner_names for source in _sources(network[name])}
+    last = [name for name in inner_names if name not in consumed]
+    if len(last) != 1:
+        raise ValueError(f"subnetwork_layers {inner_names} must form a chain with one last layer, found {last}")
+    last = last[0]
+    for name, layer in network.items():
+        if name not in inner_names:
+            leaked = [source for source in _sources(layer) if source in inner_names and source != last]
+            if leaked:
+                raise ValueError(f"layer {name!r} reads {leaked} from inside the subnetwork; only {last!r} (its "
+                                 f"output) is visible outside")
+    external = sorted({source for name in inner_names for source in _sources(network[name])
+                       if source not in inner_names and source != "data"})
+    if external:
+        raise ValueError(f"subnetwork_layers {inner_names} read {external}; they may read only the input 'data'")
+    inner = {name: copy.deepcopy(network[name]) for name in inner_names}
+    inner["output"] = {"class": "copy", "from": last}
+    wrapped = {}
+    for name, layer in network.items():
+        if name == inner_names[0]:
+            wrapped[subnetwork_name] = {"class": "subnetwork", "from": "data", "subnetwork": inner}
+        if name in inner_names:
+            continue
+        layer = copy.deepcopy(layer)
+        if "from" in layer:
+            renamed = [subnetwork_name if source == last else source for source in _sources(layer)]
+            layer["from"] = renamed
+        wrapped[name] = layer
+    return wrapped
+
+
+def transfer_network(network, layers, method="load_on_init", frozen=False, subnetwork_name=DEFAULT_SUBNETWORK,
+                     subnetwork_layers=None):
+    """The network dict as trained and evaluated (without the loading, which the config adds at run time)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown transfer method {method!r}; choose one of {METHODS}")
+    _check_layers(network, layers)
+    if method == "load_on_init":
+        net = wrap_in_subnetwork(network, layers, subnetwork_name, subnetwork_layers)
+        if frozen:
+            net[subnetwork_name]["trainable"] = False
+        return net
+    net = copy.deepcopy(network)
+    if frozen:
+        for name in layers:
+            net[name]["trainable"] = False
+    return net
+
+
+def transferred_variable_name(source_name, method, subnetwork_name=DEFAULT_SUBNETWORK):
+    """Where a transferred variable (e.g. ``conv_1/W``) lives in the target model's checkpoints."""
+    return f"{subnetwork_name}/{source_name}" if method == "load_on_init" else source_name
+
+
+def build_transfer_config(config, network, checkpoint, *, method="load_on_init", frozen=False,
+                          layers=("conv_1", "conv_2"), subnetwork_name=DEFAULT_SUBNETWORK, subnetwork_layers=None,
+                          post_config=None):
+    """The ``ReturnnConfig`` training ``network`` with ``layers`` starting from ``checkpoint``.
+
+    ``config``: the other RETURNN settings (datasets, extern_data, optimizer, learning rate, ...), without
+    ``network``. ``checkpoint``: a Checkpoint holding exactly the transferred variables under their source names
+    (``ValidateTransferJob.out_checkpoint``). ``method``: one of :data:`METHODS`. ``frozen``: ``trainable: False``
+    on the transferred layers (the subnetwork for ``load_on_init``), otherwise they are fine-tuned.
+    """
+    from recipe.returnn.config import ReturnnConfig
+
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict of RETURNN settings, got {type(config).__name__}")
+    taken = sorted(key for key in _RESERVED_KEYS if key in config)
+    if taken:
+        raise ValueError(f"config already sets {taken}; build_transfer_config sets these itself, remove them")
+    if not isinstance(frozen, bool):
+        raise TypeError(f"frozen must be True or False, got {frozen!r}")
+    layers = list(layers)
+    settings = dict(config)
+    settings["network"] = transfer_network(network, layers, method, frozen, subnetwork_name, subnetwork_layers)
+    settings["transfer_method"] = method
+    settings["transfer_layers"] = layers
+    epilog = None
+    if method == "preload_from_files":
+        settings["preload_from_files"] = {
+            "transfer": {"filename": checkpoint, "init_for_train": True, "ignore_missing": True}}
+    else:
+        settings["transfer_checkpoint"] = checkpoint
+        epilog = [returnn_code.transfer_starts_from_scratch, returnn_code.get_network]
+        if method == "load_on_init":
+            settings["transfer_subnetwork"] = subnetwork_name
+        elif method == "custom_param_importer":
+            settings["import_model_train_epoch1"] = checkpoint
+        elif method == "initializer":
+            epilog += [returnn_code.load_tf_checkpoint_initializer, returnn_code.REGISTER_INITIALIZER]
+    return ReturnnConfig(settings, post_config, python_epilog=epilog)
