@@ -1,0 +1,112 @@
+"""Small jobs used by the sislite end-to-end tests (copied into a temporary setup as ``testjobs/jobs.py``)."""
+
+import os
+import subprocess
+import time
+
+from sisyphus import Job, Task
+
+
+class Write(Job):
+    """Fan-out source: one task with ``parts`` ids, each writing one part; id 1 also writes ``out``."""
+
+    def __init__(self, text, parts=1):
+        self.text = text
+        self.parts = parts
+        self.out = self.output_path("out.txt")
+        self.out_parts = self.output_path("parts", directory=True)
+
+    def tasks(self):
+        yield Task("run", args=range(1, self.parts + 1))
+
+    def run(self, part):
+        with open(os.path.join(self.out_parts.get_path(), f"{part}.txt"), "w") as f:
+            f.write(f"{self.text}{part}")
+        if part == 1:
+            with open(self.out.get_path(), "w") as f:
+                f.write(self.text)
+
+
+class Concat(Job):
+    """Fan-in: concatenates its inputs (``write`` then ``finish``, two tasks run one after another)."""
+
+    def __init__(self, inputs, sep=""):
+        self.inputs = inputs
+        self.sep = sep
+        self.out = self.output_path("out.txt")
+        self.out_count = self.output_var("count")
+
+    def tasks(self):
+        yield Task("write", mini_task=True)
+        yield Task("finish")
+
+    def write(self):
+        with open("partial.txt", "w") as f:
+            f.write(self.sep.join(open(p.get_path()).read() for p in self.inputs))
+
+    def finish(self):
+        os.replace("partial.txt", self.out.get_path())
+        self.out_count.set(len(self.inputs))
+
+
+class Resumable(Job):
+    """First run: marks ``work/started`` and sleeps (to be killed); a resumed run writes the output."""
+
+    def __init__(self, name):
+        self.name = name
+        self.out = self.output_path("out.txt")
+
+    def tasks(self):
+        yield Task("run", resume="resume")
+
+    def run(self):
+        with open("started", "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(120)
+
+    def resume(self):
+        with open(self.out.get_path(), "w") as f:
+            f.write("resumed after " + open("started").read())
+
+    def info(self):
+        return "step 1/2"
+
+
+class Flaky(Job):
+    """Fails while the file ``flag`` exists; ``tries`` as given."""
+
+    def __init__(self, flag, tries=1):
+        self.flag = flag
+        self.tries = tries
+        self.out = self.output_path("out.txt")
+
+    def tasks(self):
+        yield Task("run", tries=self.tries)
+
+    def run(self):
+        if os.path.exists(self.flag):
+            if self.tries > 1:
+                os.remove(self.flag)
+            raise RuntimeError(f"deliberate failure because {self.flag} exists")
+        with open(self.out.get_path(), "w") as f:
+            f.write("ok")
+
+
+class Sleeper(Job):
+    """Sleeps ``seconds``; ``time_h`` is its time limit in hours; ``oom`` ends it like an out-of-memory kill."""
+
+    def __init__(self, seconds, time_h=1.0, oom=False):
+        self.seconds = seconds
+        self.time_h = time_h
+        self.oom = oom
+        self.out = self.output_path("out.txt")
+
+    def tasks(self):
+        yield Task("run", rqmt={"cpu": 1, "mem": 0.5, "time": self.time_h})
+
+    def run(self):
+        if self.oom:
+            subprocess.run(["bash", "-c", "exit 137"], check=True)
+        time.sleep(self.seconds)
+        with open(self.out.get_path(), "w") as f:
+            f.write("slept")

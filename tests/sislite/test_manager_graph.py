@@ -1,0 +1,77 @@
+"""End to end: a graph with fan-out, fan-in and a multi-id task runs with `sis manager -r`; the job directories look
+like RWTH Sisyphus's; a rerun of the finished graph does nothing; ids do not depend on where the setup lives."""
+
+import os
+import sys
+from pathlib import Path
+
+JOBS = (Path(__file__).parent / "sample_jobs.py").read_text()
+
+CONFIG = """
+from recipe.sis_api import tk
+from testjobs.jobs import Write, Concat
+
+source = Write("x", parts=3)                       # one task, three ids
+left = Concat([source.out])                         # fan-out from source ...
+right = Concat([source.out], sep="-")
+both = Concat([left.out, right.out], sep="|")       # ... and fan-in
+both.add_alias("demo/both")
+tk.register_output("demo/both.txt", both.out)
+tk.register_output("demo/count", both.out_count)
+"""
+
+
+def _run_graph(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config = sis_setup.write_config(CONFIG)
+    return config, sis_setup.run_manager(config)
+
+
+def test_graph_runs_end_to_end_with_rwth_layout(sis_setup):
+    config, result = _run_graph(sis_setup)
+    assert result.returncode == 0, result.output
+    root = sis_setup.root
+    assert (root / "output/demo/both.txt").read_text() == "x|x"
+    assert (root / "output/demo/count").read_text().strip() == "2"
+    assert os.path.islink(root / "alias/demo/both")
+    assert "Finished output: demo/both.txt" in (root / "log/finished.log").read_text()
+    [source] = sis_setup.job_dirs("Write.*")
+    assert sorted((source / "output/parts").iterdir()) == [source / f"output/parts/{i}.txt" for i in (1, 2, 3)]
+    for name in ["finished", "info", "job.save", "work", "output", "input", "engine", "submit_log.run"] + [
+            f"{kind}.run.{i}" for kind in ("log", "usage", "finished") for i in (1, 2, 3)]:
+        assert (source / name).exists(), name
+    concats = sis_setup.job_dirs("Concat.*")
+    assert len(concats) == 3
+    [both] = [d for d in concats if os.path.realpath(root / "alias/demo/both") == str(d)]
+    links = sorted(os.listdir(both / "input"))
+    assert len(links) == 2 and all(name.startswith("testjobs_jobs_Concat.") for name in links)
+    info = (both / "info").read_text()
+    assert "PARAMETER: sep: |" in info and "ALIAS: demo/both" in info and "INPUT: " in info
+    assert {"finished.write.1", "finished.finish.1"} <= set(os.listdir(both))
+
+
+def test_rerun_of_finished_graph_does_nothing(sis_setup):
+    config, first = _run_graph(sis_setup)
+    assert first.returncode == 0, first.output
+    before = {p: p.stat().st_mtime_ns for p in (sis_setup.root / "work").rglob("*")
+              if p.is_file() and not p.name.startswith(".")}
+    second = sis_setup.run_manager(config)
+    assert second.returncode == 0, second.output
+    assert "All outputs calculated" in second.output
+    assert "running" not in second.output and "queue" not in second.output
+    after = {p: p.stat().st_mtime_ns for p in (sis_setup.root / "work").rglob("*")
+              if p.is_file() and not p.name.startswith(".")}
+    assert before == after
+
+
+def test_job_ids_do_not_depend_on_setup_location_or_python(sis_setup, tmp_path):
+    _run_graph(sis_setup)
+    other = type(sis_setup)(tmp_path / "elsewhere" / "deeper")
+    other.write("testjobs/jobs.py", JOBS)
+    other.write_config(CONFIG)
+    other.python = str(tmp_path / "another-python")
+    os.symlink(sys.executable, other.python)
+    ids = {str(d.relative_to(sis_setup.root)) for d in sis_setup.job_dirs()}
+    result = other.run_manager("config/main.py")
+    assert result.returncode == 0, result.output
+    assert {str(d.relative_to(other.root)) for d in other.job_dirs()} == ids
