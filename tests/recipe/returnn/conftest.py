@@ -1,6 +1,8 @@
-"""Fixtures for the RETURNN job tests: one setup directory per session (sislite's BASE_DIR points at it), the tiny
-corpus, and one tiny baseline trained once and shared by the tests that need a trained model."""
+"""Fixtures for the RETURNN job tests: one setup directory per session (each test of this directory runs with
+sislite's BASE_DIR and the cwd pointing at it, restored afterwards), the tiny corpus, and one tiny baseline trained
+once and shared by the tests that need a trained model."""
 
+import contextlib
 import io
 import os
 
@@ -9,17 +11,30 @@ import pytest
 from tests.recipe.returnn import tiny_setup
 
 
-@pytest.fixture(scope="session")
-def setup_dir(tmp_path_factory):
-    """A Sisyphus setup directory; jobs built in this process put their directories under its work/."""
+@contextlib.contextmanager
+def inside_setup(directory):
+    """Make ``directory`` the Sisyphus setup directory (sislite's BASE_DIR and the cwd) for a while."""
     from sislite import global_constants
 
-    directory = tmp_path_factory.mktemp("returnn_setup")
-    previous = global_constants.BASE_DIR
+    previous_base, previous_cwd = global_constants.BASE_DIR, os.getcwd()
     global_constants.BASE_DIR = str(directory)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    yield directory
-    global_constants.BASE_DIR = previous
+    os.chdir(directory)
+    try:
+        yield directory
+    finally:
+        global_constants.BASE_DIR = previous_base
+        os.chdir(previous_cwd)
+
+
+@pytest.fixture(scope="session")
+def setup_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("returnn_setup")
+
+
+@pytest.fixture(autouse=True)
+def _in_setup_dir(setup_dir):
+    with inside_setup(setup_dir):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -30,12 +45,13 @@ def corpus_dir(setup_dir):
 
 
 @pytest.fixture(scope="session")
-def trained(corpus_dir):
+def trained(setup_dir, corpus_dir):
     """A tiny baseline trained for 2 epochs through ReturnnTrainingJob (all tasks run in this process); returns
     (job, text of RETURNN's output)."""
     from recipe.returnn.training import ReturnnTrainingJob
 
-    job = ReturnnTrainingJob(tiny_setup.tiny_config(str(corpus_dir)), num_epochs=2, device="cpu", cpu_rqmt=1)
-    log = io.StringIO()
-    tiny_setup.run_all_tasks(job, stdout=log)
+    with inside_setup(setup_dir):
+        job = ReturnnTrainingJob(tiny_setup.tiny_config(str(corpus_dir)), num_epochs=2, device="cpu", cpu_rqmt=1)
+        log = io.StringIO()
+        tiny_setup.run_all_tasks(job, stdout=log)
     return job, log.getvalue()

@@ -39,7 +39,7 @@ def write_tiny_corpus(directory):
 def tiny_network(**sizes):
     from setups.networks import baseline_network
 
-    options = dict(conv_1_channels=4, conv_2_channels=8, window=3, lin_dim=16, ff_dim=16)
+    options = dict(conv_1_channels=4, conv_2_channels=8, window=3, lin_dim=16, ff_dim=16, batch_independent=True)
     options.update(sizes)
     return baseline_network(**options)
 
