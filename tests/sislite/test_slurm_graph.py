@@ -50,7 +50,7 @@ def _first_attempt(marker):
 
 
 class WhereAmI(Job):
-    """Writes the Slurm job id and CUDA_VISIBLE_DEVICES it runs with."""
+    """Writes the CUDA_VISIBLE_DEVICES it runs with (the worker keeps only that of the scheduler's variables)."""
 
     def __init__(self, tag, gpu=0, mini=False):
         self.tag, self.gpu, self.mini = tag, gpu, mini
@@ -61,7 +61,7 @@ class WhereAmI(Job):
 
     def run(self):
         with open(self.out_env.get_path(), "w") as f:
-            f.write(f"{os.environ.get('SLURM_JOB_ID', 'local')} {os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}\\n")
+            f.write(f"{self.tag} {os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')!r}\\n")
 
 
 class Collect(Job):
@@ -159,6 +159,10 @@ def _job_dir(setup, class_name):
     return path
 
 
+def _tag(job_dir):
+    return (job_dir / "output" / "env.txt").read_text().split()[0]
+
+
 def _submissions(job_dir, task="run"):
     """The rqmt dicts of submit_log.<task>, one per submission."""
     lines = (job_dir / f"submit_log.{task}").read_text().splitlines()
@@ -178,10 +182,15 @@ def test_graph_runs_on_slurm_with_mini_tasks_local_and_a_fake_gpu(slurm_cluster,
     out = _finish(proc, 180)
     result = setup_dir / "output" / "all.txt"
     assert result.exists(), out[-4000:]
-    cpu_line, gpu_line, local_line = result.read_text().splitlines()
-    assert cpu_line.split()[0].isdigit() and gpu_line.split()[0].isdigit()  # ran under Slurm
-    assert gpu_line.split()[1] in ("0", "1")  # the fake GPU gres sets CUDA_VISIBLE_DEVICES
-    assert local_line.split()[0] == "local"  # mini task: the "short" LocalEngine
+    seen = dict(line.split(" ", 1) for line in result.read_text().splitlines())
+    assert seen["gpu"].strip("'") in ("0", "1")  # the fake GPU gres sets CUDA_VISIBLE_DEVICES
+    assert seen["cpu"] == "'unset'"
+    engines = {}
+    for job in (setup_dir / "work" / "slurmtest" / "jobs").glob("*.*"):
+        engines[job.name.split(".")[0] + ("" if "WhereAmI" not in job.name else "/" + _tag(job))] = \
+            _submissions(job)[0]["engine_name"]
+    assert engines == {"WhereAmI/cpu": "slurm", "WhereAmI/gpu": "slurm", "WhereAmI/mini": "local",
+                       "Collect": "local"}  # mini tasks go to the "short" LocalEngine of settings_slurm.py
     on_slurm = [job for job in (setup_dir / "work" / "slurmtest" / "jobs").glob("WhereAmI.*")
                 if _submissions(job)[0]["engine_name"] == "slurm"]
     assert len(on_slurm) == 2
