@@ -1,0 +1,166 @@
+"""Failures: error summary and non-zero exit, -co, tries, kill -9 of a resumable task, time limit and
+out-of-memory records, and the one-manager-per-setup lock."""
+
+import ast
+import os
+import signal
+import time
+from pathlib import Path
+
+JOBS = (Path(__file__).parent / "sample_jobs.py").read_text()
+
+
+def _wait_for(condition, timeout=60):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_failing_task_gives_summary_and_nonzero_exit_then_co_reruns(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    flag = sis_setup.root / "fail.flag"
+    flag.write_text("")
+    config = sis_setup.write_config(f"""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Flaky, Concat
+        bad = Flaky({str(flag)!r})
+        tk.register_output("after.txt", Concat([bad.out]).out)
+    """)
+    failed = sis_setup.run_manager(config)
+    assert failed.returncode != 0
+    [job_dir] = sis_setup.job_dirs("Flaky.*")
+    assert (job_dir / "error.run.1").exists() and not (job_dir / "finished").exists()
+    assert "error: testjobs/jobs/Flaky." in failed.output
+    assert str(job_dir) in failed.output
+    assert "deliberate failure because" in failed.output  # the log tail
+    assert "after.txt" in failed.output and "-co" in failed.output
+
+    flag.unlink()
+    still_failed = sis_setup.run_manager(config)  # without -co the error stays
+    assert still_failed.returncode != 0 and (job_dir / "error.run.1").exists()
+
+    cleared = sis_setup.run_manager(config, extra_args=["-co"])
+    assert cleared.returncode == 0, cleared.output
+    assert (sis_setup.root / "output/after.txt").read_text() == "ok"
+    assert Path(f"{job_dir}.cleared.0001/error.run.1").exists()
+    assert (job_dir / "finished").exists()
+
+
+def test_tries_retry_a_failing_task(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    flag = sis_setup.root / "fail-once.flag"
+    flag.write_text("")
+    config = sis_setup.write_config(f"""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Flaky
+        tk.register_output("ok.txt", Flaky({str(flag)!r}, tries=2).out)
+    """)
+    result = sis_setup.run_manager(config)
+    assert result.returncode == 0, result.output
+    [job_dir] = sis_setup.job_dirs("Flaky.*")
+    assert "deliberate failure" in (job_dir / "log.run.1.error.01").read_text()
+    assert not (job_dir / "error.run.1").exists()
+
+
+def test_killed_resumable_task_is_resumed_and_finishes(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config = sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Resumable
+        tk.register_output("resumed.txt", Resumable("r").out)
+    """)
+    manager = sis_setup.start_manager(config)
+    try:
+        started = lambda: list((sis_setup.root / "work").glob("**/Resumable.*/work/started"))  # noqa: E731
+        assert _wait_for(lambda: started() and started()[0].read_text()), "the task did not start"
+        worker_pid = int(started()[0].read_text())
+        os.kill(worker_pid, signal.SIGKILL)
+        output, _ = manager.communicate(timeout=60)
+    finally:
+        if manager.poll() is None:
+            os.killpg(manager.pid, signal.SIGKILL)
+    assert manager.returncode == 0, output
+    assert "interrupted_resumable" in output
+    [job_dir] = sis_setup.job_dirs("Resumable.*")
+    assert (sis_setup.root / "output/resumed.txt").read_text() == f"resumed after {worker_pid}"
+    assert "RETRY OR CONTINUE TASK" in (job_dir / "log.run.1").read_text()
+
+
+def test_killed_manager_and_worker_resume_in_the_next_manager(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config = sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Resumable
+        tk.register_output("resumed.txt", Resumable("m").out)
+    """)
+    manager = sis_setup.start_manager(config)
+    try:
+        started = lambda: list((sis_setup.root / "work").glob("**/Resumable.*/work/started"))  # noqa: E731
+        assert _wait_for(lambda: started() and started()[0].read_text()), "the task did not start"
+        worker_pid = int(started()[0].read_text())
+    finally:
+        os.killpg(manager.pid, signal.SIGKILL)
+        manager.communicate(timeout=30)
+    os.kill(worker_pid, signal.SIGKILL)  # the worker has its own process group
+    assert _wait_for(lambda: not os.path.exists(f"/proc/{worker_pid}") or
+                     open(f"/proc/{worker_pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z", 10)
+    result = sis_setup.run_manager(config)
+    assert result.returncode == 0, result.output
+    assert (sis_setup.root / "output/resumed.txt").read_text().startswith("resumed after")
+
+
+def test_second_manager_on_same_setup_refuses(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config = sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Sleeper
+        tk.register_output("slept.txt", Sleeper(3).out)
+    """)
+    first = sis_setup.start_manager(config)
+    try:
+        assert _wait_for(lambda: sis_setup.job_dirs("Sleeper.*"))
+        second = sis_setup.run_manager(config)
+        assert second.returncode not in (0, 1)
+        assert "another sis manager is already running" in second.output
+        output, _ = first.communicate(timeout=60)
+        assert first.returncode == 0, output
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    [job_dir] = sis_setup.job_dirs("Sleeper.*")
+    assert len((job_dir / "submit_log.run").read_text().splitlines()) == 1
+
+
+def test_time_limit_is_enforced_and_recorded(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config = sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Sleeper
+        tk.register_output("slept.txt", Sleeper(60, time_h=1.5 / 3600).out)
+    """)
+    start = time.monotonic()
+    result = sis_setup.run_manager(config, timeout=50)
+    assert result.returncode == 1, result.output
+    assert time.monotonic() - start < 45
+    [job_dir] = sis_setup.job_dirs("Sleeper.*")
+    usage = ast.literal_eval((job_dir / "usage.run.1").read_text())
+    assert usage["out_of_time"] is True
+    assert "interrupted_not_resumable" in result.output and "-cio" in result.output
+
+
+def test_exit_code_137_is_recorded_as_out_of_memory(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config = sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Sleeper
+        tk.register_output("slept.txt", Sleeper(0, oom=True).out)
+    """)
+    result = sis_setup.run_manager(config)
+    assert result.returncode == 1, result.output
+    [job_dir] = sis_setup.job_dirs("Sleeper.*")
+    usage = ast.literal_eval((job_dir / "usage.run.1").read_text())
+    assert usage["out_of_memory"] is True
+    assert not (job_dir / "error.run.1").exists()
