@@ -1,0 +1,144 @@
+"""The transfer experiment, as a plan:
+
+1. corpus: synthetic connected digits (or your own RETURNN HDF corpus), raw 16 kHz audio + 10 ms word labels;
+2. baseline: the raw-waveform CNN-DNN, trained with frame-wise CE;
+3. extract conv_1/conv_2 from its last checkpoint, and check them against the BLSTM's front-end;
+4. BLSTM from scratch, and BLSTM with the transferred front-end, frozen and fine-tuned;
+5. every model: FER and CE on dev and test (RETURNN eval), posteriors -> word-loop Viterbi -> WER;
+6. one report: table (Markdown, HTML) and learning curves.
+
+Run: ``sis manager config/transfer.py`` (demo profile) or ``TRANSFER_PROFILE=full sis manager config/transfer.py``,
+or ``sis manager "config/transfer.run('full')"``. Sizes and hyper-parameters live in setups/profiles.py.
+"""
+
+from recipe.sis_api import tk
+from recipe.corpus.import_hdf import ImportHdfCorpusJob
+from recipe.corpus.lexicon import labels_for_unit
+from recipe.corpus.synthetic_digits import SyntheticDigitsCorpusJob
+from recipe.report.report import ExperimentReportJob
+from recipe.report.results_table import print_results_table
+from recipe.returnn.config import ReturnnConfig
+from recipe.returnn.evaluation import ReturnnEvalJob
+from recipe.returnn.forward import ReturnnForwardJob
+from recipe.returnn.training import ReturnnTrainingJob
+from recipe.scoring.decoding import DecodeWordsJob, EstimateAlignmentStatisticsJob
+from recipe.scoring.scoring import ScoreWerJob
+from recipe.transfer.extraction import ExtractLayerVariablesJob
+from recipe.transfer.transfer_config import build_transfer_config
+from recipe.transfer.validation import ValidateTransferJob
+from setups import networks, profiles
+
+SCORED_SETS = ("dev", "test")
+
+
+def corpus_for(profile):
+    """The corpus job: synthetic digits by default, the user's HDF files when ``corpus_hdf`` is set."""
+    if profile["corpus_hdf"]:
+        corpus = ImportHdfCorpusJob(**profile["corpus_hdf"])
+        corpus.add_alias("corpus/imported")
+    else:
+        corpus = SyntheticDigitsCorpusJob(**profile["corpus"])
+        corpus.add_alias("corpus/synthetic_digits")
+    return corpus
+
+
+def hdf_dataset(corpus, split, train=False):
+    dataset = {"class": "HDFDataset", "files": [corpus.out_hdf[split]]}
+    if train:
+        dataset["seq_ordering"] = "laplace:.20"
+    return dataset
+
+
+def returnn_settings(profile, corpus, hyper):
+    """Everything of a RETURNN training config except the network: data, batching, optimizer."""
+    num_classes = len(labels_for_unit(profile["corpus"]["unit"]))
+    return {
+        "use_tensorflow": True,
+        "extern_data": {"data": {"dim": 1}, "classes": {"dim": num_classes, "sparse": True}},
+        "train": hdf_dataset(corpus, "train", train=True),
+        "dev": hdf_dataset(corpus, "dev"),
+        "learning_rate": hyper["learning_rate"],
+        **profile["training"],
+    }
+
+
+def train(name, returnn_config, hyper, profile):
+    job = ReturnnTrainingJob(returnn_config, num_epochs=hyper["num_epochs"], device=profile["device"],
+                             **{f"{key}_rqmt": value for key, value in profile["rqmt"]["train"].items()})
+    job.add_alias(f"train/{name}")
+    tk.register_output(f"{name}/learning_curve.png", job.out_plot_se)
+    return job
+
+
+def evaluate(name, training, returnn_config, hyper, corpus, statistics, profile):
+    """FER/CE on dev and test, and WER from decoding the posteriors; returns the report row."""
+    checkpoint = training.out_checkpoints[hyper["num_epochs"]]
+    rqmt = {f"{key}_rqmt": value for key, value in profile["rqmt"]["eval"].items()}
+    scores = ReturnnEvalJob(checkpoint, returnn_config, {split: hdf_dataset(corpus, split) for split in SCORED_SETS},
+                            device=profile["device"], **rqmt)
+    scores.add_alias(f"eval/{name}")
+    wer = {}
+    for split in SCORED_SETS:
+        forward = ReturnnForwardJob(checkpoint, returnn_config, hdf_dataset(corpus, split), device=profile["device"],
+                                    **rqmt)
+        decode = DecodeWordsJob(forward.out_hdf, corpus.out_labels, statistics=statistics,
+                                **profile["decoding"])
+        score = ScoreWerJob(decode.out_hypotheses, corpus.out_transcripts[split])
+        score.add_alias(f"wer/{name}/{split}")
+        tk.register_output(f"{name}/wer_{split}.txt", score.out_report)
+        wer[split] = score.out_wer
+    return {"name": name, "learning_rates": training.out_learning_rates, "scores": scores.out_scores, "wer": wer,
+            "checkpoint": checkpoint}
+
+
+def run(profile_name=None):
+    """Build the whole graph for one profile of setups/profiles.py."""
+    profile = profiles.get_profile(profile_name)
+    batch_independent = profile["batch_independent"]
+    corpus = corpus_for(profile)
+    statistics = EstimateAlignmentStatisticsJob(corpus.out_hdf["train"], corpus.out_labels,
+                                                corpus.out_transcripts["train"]).out_statistics
+    rows = []
+
+    # 2. The CNN-DNN baseline.
+    hyper = profile["baseline"]
+    baseline_network = networks.baseline_network(batch_independent, **hyper["network"])
+    baseline_config = ReturnnConfig({**returnn_settings(profile, corpus, hyper), "network": baseline_network})
+    baseline = train("baseline_cnn_dnn", baseline_config, hyper, profile)
+    rows.append(evaluate("baseline_cnn_dnn", baseline, baseline_config, hyper, corpus, statistics, profile))
+
+    # 3. Its conv_1/conv_2, checked against the BLSTM's front-end before any BLSTM training starts.
+    hyper = profile["blstm"]
+    blstm_network = networks.blstm_network(batch_independent=batch_independent, **hyper["network"])
+    settings = returnn_settings(profile, corpus, hyper)
+    extracted = ExtractLayerVariablesJob(baseline.out_checkpoints[profile["baseline"]["num_epochs"]],
+                                         layers=networks.TRANSFERRED_LAYERS)
+    extracted.add_alias("transfer/extract_conv")
+    validated = ValidateTransferJob(blstm_network, extracted, settings["extern_data"],
+                                    layers=networks.TRANSFERRED_LAYERS)
+    tk.register_output("transfer/frontend_manifest.json", extracted.out_manifest)
+
+    # 4. BLSTM from scratch and with the transferred front-end (frozen / fine-tuned).
+    blstms = {"blstm_scratch": ReturnnConfig({**settings, "network": blstm_network})}
+    method = profile["transfer"]["method"]
+    for variant in profile["transfer"]["variants"]:
+        blstms[f"blstm_transfer_{variant}"] = build_transfer_config(
+            settings, blstm_network, validated.out_checkpoint, method=method, frozen=(variant == "frozen"),
+            layers=networks.TRANSFERRED_LAYERS)
+    for name, returnn_config in blstms.items():
+        training = train(name, returnn_config, hyper, profile)
+        rows.append(evaluate(name, training, returnn_config, hyper, corpus, statistics, profile))
+
+    # 6. The report; the manager prints its table once it exists.
+    report = ExperimentReportJob(rows, datasets=SCORED_SETS, title=f"Front-end transfer ({profile['name']} profile, "
+                                                                   f"method {method})")
+    report.add_alias("report")
+    for output in (report.out_markdown, report.out_html, report.out_plot, report.out_json):
+        tk.register_output(f"report/{output.get_path().rsplit('/', 1)[-1]}", output)
+    tk.register_callback(print_results_table, report.out_json)
+    return report
+
+
+def py():
+    """Entry point of ``sis manager config/transfer.py``."""
+    run()
