@@ -7,8 +7,6 @@ installed on disk.
 """
 
 import importlib
-import importlib.abc
-import importlib.util
 import sys
 
 from sislite import toolkit as tk
@@ -22,12 +20,12 @@ _SUBMODULES = ("hash", "job", "job_path", "task", "delayed_ops", "toolkit", "glo
                "engine", "localengine", "simple_linux_utility_for_resource_management_engine")
 
 
-class _SubmoduleAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class _SubmoduleAlias:
     """Resolves ``sisyphus.<name>`` to ``sislite.<name>`` on first import (keeps ``import sisyphus`` cheap)."""
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname.startswith("sisyphus.") and sys.modules.get("sisyphus") is sys.modules[__name__]:
-            import importlib.util
+            import importlib.util  # noqa: F811 - imported here to keep `import sislite` cheap
 
             try:
                 real = importlib.util.find_spec("sislite." + fullname[len("sisyphus."):])

@@ -42,12 +42,14 @@ def _parser():
         m.add_argument("-io", dest="ignore_once", action="store_true", help="accepted for RWTH compatibility")
         m.add_argument("argv", nargs="*", help="configs, e.g. config/transfer.py or config/x.main(1, 'a')")
     w = sub.add_parser("worker", help="internal: run one task id (started by an engine)")
-    w.add_argument("jobdir")
-    w.add_argument("task_name")
+    w.add_argument("jobdir", nargs="?")
+    w.add_argument("task_name", nargs="?")
     w.add_argument("task_id", nargs="?", default=None)
     w.add_argument("--force_resume", "--fr", action="store_true")
     w.add_argument("--engine", default=None)
     w.add_argument("--redirect_output", action="store_true")
+    w.add_argument("--standby", action="store_true",
+                   help="internal: load sislite, then read the worker arguments as JSON from stdin (LocalEngine)")
     return parser
 
 
@@ -65,7 +67,15 @@ def main(argv=None):
 
     setup_import_paths()
     if args.command == "worker":
-        from sislite.worker import run_worker
+        from sislite.worker import run_worker, wait_as_standby
+
+        if args.standby:
+            argv = wait_as_standby()
+            if argv is None:
+                return 0
+            args = _parser().parse_args(argv)
+        if not (args.jobdir and args.task_name):
+            _parser().error("worker needs JOBDIR and TASK_NAME")
 
         return run_worker(args.jobdir, args.task_name, args.task_id, args.engine, args.force_resume,
                           args.redirect_output)

@@ -4,8 +4,8 @@ checked against ``hash_vectors.json`` by tests/sislite/test_hash_vectors.py."""
 
 import enum
 import hashlib
-import inspect
-import pathlib
+import sys
+import types
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _MAX_LEN = 4096
@@ -42,7 +42,7 @@ def sis_hash_helper(obj):
         parts = [_type_tag(obj)] + sorted(sis_hash_helper(x) for x in obj)
     elif isinstance(obj, dict):
         parts = [_type_tag(obj)] + sorted(sis_hash_helper(item) for item in obj.items())
-    elif inspect.isfunction(obj) or inspect.isclass(obj):
+    elif isinstance(obj, (types.FunctionType, type)):
         parts = [_type_tag(obj), sis_hash_helper(_module_and_name(obj))]
     elif hasattr(obj, "_sis_hash"):
         return obj._sis_hash()
@@ -55,10 +55,12 @@ def sis_hash_helper(obj):
 
 
 def _is_member_descriptor(cls_attr):
-    return inspect.ismemberdescriptor(cls_attr)
+    return isinstance(cls_attr, types.MemberDescriptorType)
 
 
 def _member_dict(obj):
+    import inspect
+
     if isinstance(obj, _BOUND_BUILTINS):
         return {"__self__": obj.__self__, "__name__": obj.__name__}
     state = dict(getattr(obj, "__dict__", {}))
@@ -102,11 +104,12 @@ def get_object_state(obj):
         raise TypeError(f"derived type {type(obj)} not handled yet: give it a _sis_hash or __sis_state__ method")
     if isinstance(obj, _BUILTIN_DESCRIPTORS):
         return obj.__qualname__
-    if inspect.ismodule(obj):
+    if isinstance(obj, types.ModuleType):
         return obj.__name__
-    if inspect.isfunction(obj) or inspect.isclass(obj):
+    if isinstance(obj, (types.FunctionType, type)):
         return _module_and_name(obj)
-    if isinstance(obj, pathlib.PurePath):
+    pathlib = sys.modules.get("pathlib")  # no PurePath can exist before pathlib is imported
+    if pathlib is not None and isinstance(obj, pathlib.PurePath):
         return str(obj)
     args = None
     if hasattr(obj, "__getnewargs_ex__"):

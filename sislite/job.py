@@ -8,11 +8,9 @@ marker (the job marker is then written).
 
 import copy
 import gzip
-import inspect
-import logging
 import os
 import pickle
-import subprocess
+import types
 
 from sislite import global_constants as gc
 from sislite.job_path import AbstractPath, Path, Variable
@@ -36,7 +34,8 @@ def find_paths(obj, found=None, seen=None):
     seen.add(id(obj))
     if isinstance(obj, AbstractPath):
         found.append(obj)
-    elif isinstance(obj, Job) or inspect.isclass(obj) or inspect.isroutine(obj) or inspect.ismodule(obj):
+    elif isinstance(obj, (Job, type, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+                          types.ModuleType)):
         pass
     elif isinstance(obj, dict):
         for key, value in obj.items():
@@ -55,6 +54,8 @@ class JobSingleton(type):
     """Metaclass: hashes the constructor arguments into the job id and returns one object per id."""
 
     def __call__(cls, *args, **kwargs):
+        import inspect
+
         sis_tags = kwargs.pop("sis_tags", None)
         self_name = _SELF_NAME.get(cls.__init__)
         if self_name is None:
@@ -316,6 +317,9 @@ class Job(metaclass=JobSingleton):
 
     def sh(self, command, *args, except_return_codes=(0,), **kwargs):
         """Run a shell command (bash, pipefail); ``command`` is formatted with args, kwargs and job attributes."""
+        import logging
+        import subprocess
+
         command = command.format(*args, **{**self.__dict__, **kwargs})
         logging.info("Run in shell: %s", command)
         result = subprocess.run(["bash", "-o", "pipefail", "-c", command])

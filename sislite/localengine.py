@@ -4,6 +4,7 @@ constructor). ``time`` (hours) is enforced: a worker past its limit is killed an
 ``usage.<task>.<id>`` file. A worker's exit wakes the manager at once."""
 
 import ast
+import json
 import logging
 import os
 import pprint
@@ -34,11 +35,14 @@ class _Instance:
 class LocalEngine(EngineBase):
     """``LocalEngine(cpus=1, gpus=0, available_gpus="", **resources)``: ``cpu=``/``gpu=`` override ``cpus``/
     ``gpus``; other keyword arguments (e.g. ``mem=8``) become consumables too. ``available_gpus`` lists the device ids
-    (default ``0..gpus-1``). A request larger than the machine is clamped to the machine, with a warning."""
+    (default ``0..gpus-1``). A request larger than the machine is clamped to the machine, with a warning.
+
+    ``standby=True`` keeps one worker process started ahead (``sis worker --standby``: Python and sislite already
+    loaded, waiting for its command line on stdin), so a task starts without the interpreter start-up."""
 
     poll_interval = 1.0
 
-    def __init__(self, cpus=1, gpus=0, available_gpus="", **kwargs):
+    def __init__(self, cpus=1, gpus=0, available_gpus="", standby=True, **kwargs):
         self.resources = {"cpu": cpus, "gpu": gpus}
         self.resources.update(kwargs)
         if available_gpus:
@@ -54,6 +58,8 @@ class LocalEngine(EngineBase):
         self._queue = []
         self._running = {}
         self._outcome = {}
+        self.standby = standby
+        self._standby = None  # (command prefix, Popen) of the worker started ahead
         self.hostname = socket.gethostname()
 
     # ---- submission and scheduling -------------------------------------------------------------------------------
@@ -98,11 +104,51 @@ class LocalEngine(EngineBase):
         env["SISLITE_TASK_RQMT"] = repr(inst.rqmt)
         log_path = os.path.join(inst.job_dir, f"log.{inst.task_name}.{inst.task_id}")
         with open(log_path, "ab") as log_file:
-            inst.process = subprocess.Popen(inst.call, stdin=subprocess.DEVNULL, stdout=log_file,
-                                            stderr=subprocess.STDOUT, start_new_session=True, env=env)
+            inst.process = self._use_standby(inst.call, env)
+            if inst.process is None:
+                inst.process = subprocess.Popen(inst.call, stdin=subprocess.DEVNULL, stdout=log_file,
+                                                stderr=subprocess.STDOUT, start_new_session=True, env=env)
         inst.started = time.monotonic()
+        self._start_standby(inst.call)
         self._running[inst.key] = inst
         threading.Thread(target=self._watch, args=(inst,), daemon=True).start()
+
+    @staticmethod
+    def _prefix(call):
+        return tuple(call[:call.index("worker")]) if "worker" in call and "--redirect_output" in call else None
+
+    def _use_standby(self, call, env):
+        """Hand ``call`` to the standby worker if it runs the same command; returns its Popen or None."""
+        if self._standby is None:
+            return None
+        prefix, process = self._standby
+        self._standby = None
+        if prefix != self._prefix(call) or process.poll() is not None:
+            _close_standby(process)
+            return None
+        message = {"argv": list(call[len(prefix):]),
+                   "env": {k: env[k] for k in ("CUDA_VISIBLE_DEVICES", "SISLITE_TASK_RQMT")}}
+        try:
+            process.stdin.write((json.dumps(message) + "\n").encode())
+            process.stdin.close()
+        except OSError:
+            _close_standby(process)
+            return None
+        return process
+
+    def _start_standby(self, call):
+        prefix = self._prefix(call)
+        if not self.standby or prefix is None or self._standby is not None:
+            return
+        try:
+            process = subprocess.Popen(list(prefix) + ["worker", "--standby"], stdin=subprocess.PIPE,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       start_new_session=True)
+        except OSError as error:
+            log.warning("cannot start a standby worker (%s): starting workers on demand", error)
+            self.standby = False
+            return
+        self._standby = (prefix, process)
 
     def _watch(self, inst):
         limit = float(inst.rqmt.get("time", 0) or 0) * 3600
@@ -150,7 +196,18 @@ class LocalEngine(EngineBase):
         return {"cpu": 1, "mem": 1, "time": 1}
 
     def stop_engine(self):
-        """Stops nothing: running workers finish on their own; a new manager adopts them."""
+        """Ends the standby worker; running workers finish on their own and a new manager adopts them."""
+        with self._lock:
+            if self._standby is not None:
+                _close_standby(self._standby[1])
+                self._standby = None
+
+
+def _close_standby(process):
+    try:
+        process.stdin.close()  # the standby worker exits on end of input
+    except OSError:
+        pass
 
 
 def _kill_group(process):
@@ -187,15 +244,19 @@ def _mark_usage(path, **flags):
 
 
 def _worker_alive(usage_path):
+    """True if the worker that wrote ``usage_path`` still runs (its pid is alive and works for that job)."""
     pid = read_usage(usage_path).get("pid")
     if not pid:
         return False
+    job_dir = os.path.dirname(os.path.abspath(usage_path))
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             cmdline = f.read().split(b"\0")
         with open(f"/proc/{pid}/stat") as f:
             state = f.read().rsplit(")", 1)[1].split()[0]
+        cwd = os.readlink(f"/proc/{pid}/cwd")
     except OSError:
         return False
-    job_name = os.path.basename(os.path.dirname(os.path.abspath(usage_path))).encode()
-    return b"worker" in cmdline and any(job_name in arg for arg in cmdline) and state not in ("Z", "X")
+    if state in ("Z", "X") or b"worker" not in cmdline:
+        return False
+    return cwd.startswith(job_dir) or any(os.path.basename(job_dir).encode() in arg for arg in cmdline)

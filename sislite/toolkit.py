@@ -1,7 +1,6 @@
 """The ``tk`` namespace of the Sisyphus API: Path, Variable, output registration and small helpers."""
 
 import os
-import tempfile
 
 from sislite import global_constants as gc
 from sislite.job import Job, created_jobs, load_job  # noqa: F401
@@ -81,6 +80,8 @@ def uncached_path(path):
 
 def mktemp():
     """A fresh temporary file name under ``gs.TMP_PREFIX``."""
+    import tempfile
+
     from sislite import global_settings
 
     directory = os.path.dirname(global_settings.TMP_PREFIX) or "."

@@ -40,8 +40,10 @@ class UsageLogger(threading.Thread):
         self.out_of_memory = False
         self.stopped = threading.Event()
 
-    def sample(self):
+    def sample(self, cheap=False):
         try:
+            if cheap:
+                raise ImportError("psutil is not used for the final sample")
             import psutil
 
             proc = psutil.Process()
@@ -58,7 +60,7 @@ class UsageLogger(threading.Thread):
             self.current = {"cpu": cpu, "rss": rss, "vms": vms}
         except ImportError:
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
-            self.current = {"cpu": 0.0, "rss": rss, "vms": 0.0}
+            self.current = {"cpu": self.current["cpu"], "rss": rss, "vms": self.current["vms"]}
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
         self.current["rss"] = max(self.current["rss"], children)
         for key, value in self.current.items():
@@ -84,7 +86,7 @@ class UsageLogger(threading.Thread):
 
     def finish(self):
         self.stopped.set()
-        self.sample()
+        self.sample(cheap=True)
         self.write()
 
 
@@ -128,6 +130,22 @@ def _wait_for_inputs(gs, job):
     if missing and gs.TASK_INPUTS_MUST_BE_AVAILABLE:
         raise RuntimeError("inputs missing: " + ", ".join(missing) + ": the jobs creating them are not finished; "
                            "run `sis manager` instead of starting workers by hand")
+
+
+def wait_as_standby():
+    """Standby mode: with sislite loaded, wait for ``{"argv": [...], "env": {...}}`` on stdin; returns the worker
+    arguments (None at end of input: the engine no longer needs this worker)."""
+    import json
+
+    from sislite import global_settings  # noqa: F401 - load settings.py now, not on the critical path
+    from sislite import job  # noqa: F401
+
+    line = sys.stdin.readline()
+    if not line.strip():
+        return None
+    message = json.loads(line)
+    os.environ.update(message.get("env", {}))
+    return message["argv"]
 
 
 def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=False, redirect_output=False):
