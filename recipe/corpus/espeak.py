@@ -7,6 +7,7 @@ for parallelism.
 """
 
 import ctypes
+import os
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_PHONEME_EVENTS = 0x0001
@@ -50,6 +51,9 @@ class EspeakSynthesizer:
             raise RuntimeError("the synthetic corpus needs espeak-ng: pip install espeakng-loader "
                                "(listed in requirements.txt)") from exc
         self._lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        self._libc = ctypes.CDLL(None)  # espeak-ng also draws from libc rand()
+        self._lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+        self._libc.srand.argtypes = [ctypes.c_uint]
         self._lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         self._lib.espeak_SetVoiceByFile.argtypes = [ctypes.c_char_p]
         self._lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
@@ -104,9 +108,10 @@ class EspeakSynthesizer:
             os.replace(path + ".tmp", path)
         return path
 
-    def synthesize(self, text, voice_definition, words_per_minute=175, word_gap=0):
+    def synthesize(self, text, voice_definition, words_per_minute=175, word_gap=0, random_seed=1):
         """Speak ``text`` with a voice given as the text of an espeak-ng voice file; ``word_gap`` adds pauses
-        between words in units of 10 ms.
+        between words in units of 10 ms; ``random_seed`` seeds espeak-ng's noise generators (it otherwise seeds
+        them from the clock).
 
         Returns ``(samples, phonemes)``: int16 numpy array and a list of :class:`PhonemeEvent`.
         """
@@ -118,6 +123,8 @@ class EspeakSynthesizer:
             raise RuntimeError(f"espeak-ng could not load voice file {voice_file} (error {status})")
         self._lib.espeak_SetParameter(_PARAM_RATE, int(words_per_minute), 0)
         self._lib.espeak_SetParameter(_PARAM_WORDGAP, int(word_gap), 0)
+        self._lib.espeak_ng_SetRandSeed(int(random_seed) & 0x7FFFFFFF)
+        self._libc.srand(int(random_seed) & 0x7FFFFFFF)
         self._chunks, self._events = [], []
         data = text.encode("utf-8")
         status = self._lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
@@ -128,14 +135,28 @@ class EspeakSynthesizer:
 
 
 _synthesizer = None
+_synthesizer_pid = None
 
 
 def get_synthesizer():
     """The process-wide synthesizer (created on first use)."""
-    global _synthesizer
-    if _synthesizer is None:
-        _synthesizer = EspeakSynthesizer()
+    global _synthesizer, _synthesizer_pid
+    if _synthesizer is None or _synthesizer_pid != os.getpid():
+        _synthesizer, _synthesizer_pid = EspeakSynthesizer(), os.getpid()
     return _synthesizer
+
+
+def reset_synthesizer():
+    """Unload libespeak-ng from this process, so the next :func:`get_synthesizer` starts from a fresh library state
+    (espeak-ng's output depends on what it synthesized before). Call in a forked child before synthesizing."""
+    global _synthesizer, _synthesizer_pid
+    import _ctypes
+
+    if _synthesizer is not None:
+        handle = _synthesizer._lib._handle
+        _synthesizer._lib = None
+        _synthesizer = _synthesizer_pid = None
+        _ctypes.dlclose(handle)
 
 
 def language_file(data_path, accent):
@@ -146,3 +167,13 @@ def language_file(data_path, accent):
     if not matches:
         raise ValueError(f"espeak-ng has no language {accent!r} under {data_path}/lang; pick one of its en* files")
     return matches[0]
+
+
+def data_path():
+    """espeak-ng's data folder from ``espeakng-loader`` (without loading the library into this process)."""
+    try:
+        import espeakng_loader
+    except ImportError as exc:
+        raise RuntimeError("the synthetic corpus needs espeak-ng: pip install espeakng-loader "
+                           "(listed in requirements.txt)") from exc
+    return espeakng_loader.get_data_path()

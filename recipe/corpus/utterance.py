@@ -24,7 +24,7 @@ def render_utterance(spec, unit, synthesizer=None):
 
     synthesizer = synthesizer or get_synthesizer()
     raw, phonemes = synthesizer.synthesize(" ".join(spec["words"]), spec["voice"], spec["words_per_minute"],
-                                           spec["word_gap"])
+                                           spec["word_gap"], spec["noise_seed"])
     segments = alignment.phoneme_segments(raw, phonemes, spec["words"], spec["accent"], synthesizer.sample_rate)
     ratio = SAMPLE_RATE / synthesizer.sample_rate / spec["speed"]
     speech = perturbation.resample(raw / 32768.0, ratio)
