@@ -79,8 +79,10 @@ def extract_layer_variables(source_prefix, layers, out_prefix, out_npz, out_mani
     # A fresh step counter beside them: RETURNN's import_model_train_epoch1 requires "global_step" in the file.
     saved = dict(values, **{STEP_COUNTER: np.array(0, dtype=np.int64)})
     tmp_prefix = _tmp_name(out_prefix)
-    tf.raw_ops.SaveV2(prefix=tmp_prefix, tensor_names=list(saved), shape_and_slices=[""] * len(saved),
-                      tensors=[tf.constant(value) for value in saved.values()])
+    # An explicit graph and session: works whether or not eager execution is on (RETURNN turns it off).
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        session.run(tf.raw_ops.SaveV2(prefix=tmp_prefix, tensor_names=list(saved), shape_and_slices=[""] * len(saved),
+                                      tensors=[tf.constant(value) for value in saved.values()]))
     _write_meta_graph(tmp_prefix + ".meta", {name: (value.shape, value.dtype) for name, value in saved.items()})
     tmp_npz = _tmp_name(out_npz) + ".npz"
     np.savez(tmp_npz, **values)
