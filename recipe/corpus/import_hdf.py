@@ -1,0 +1,94 @@
+"""Bring a user's own corpus in: existing RETURNN HDF files with raw audio and frame alignments."""
+
+import json
+import os
+
+from recipe.sis_api import Job, Task
+
+
+class ImportHdfCorpusJob(Job):
+    """Checks a user's RETURNN HDF corpus and exposes it with the outputs of the synthetic corpus job.
+
+    ``hdf``: {"train", "dev", "test": tk.Path} HDF files with ``inputs`` = 16 kHz raw samples (dim 1) and frame-rate
+    targets ``classes``; every sequence must have exactly ``frontend_output_frames(num_samples)`` frames
+    (audio = 160 * frames + 320 samples). ``labels``: the class names (index = class id), ``silence_index``: the
+    silence class, ``unit``: what a class is; ``transcripts``: optional {split: tk.Path} (``<seq_tag> <word> ...``).
+
+    Hashed: all arguments (the HDF files by their paths). Outputs: ``out_hdf`` and ``out_transcripts`` (links to the
+    inputs), ``out_labels`` JSON {"unit", "labels", "silence_index"}, ``out_summary`` JSON (sequences, hours,
+    label histogram per split). Fails on the first bad sequence, naming its tag and both lengths. Finished when all
+    outputs exist.
+    """
+
+    def __init__(self, hdf, labels, silence_index=0, unit="word", transcripts=None, sample_rate=16000):
+        self.hdf, self.labels, self.silence_index, self.unit = dict(hdf), list(labels), silence_index, unit
+        self.transcripts, self.sample_rate = dict(transcripts or {}), sample_rate
+        if not self.hdf:
+            raise ValueError("ImportHdfCorpusJob needs hdf={split: tk.Path(...)} with at least one split")
+        if not 0 <= silence_index < len(self.labels):
+            raise ValueError(f"silence_index={silence_index} is outside labels (0..{len(self.labels) - 1})")
+        unknown = sorted(set(self.transcripts) - set(self.hdf))
+        if unknown:
+            raise ValueError(f"transcripts for splits {unknown} that have no hdf; give the same split names")
+        self.out_hdf = {split: self.output_path(f"{split}.hdf") for split in self.hdf}
+        self.out_transcripts = {split: self.output_path(f"{split}.transcripts.txt") for split in self.transcripts}
+        self.out_labels = self.output_path("labels.json")
+        self.out_summary = self.output_path("summary.json")
+
+    def tasks(self):
+        yield Task("run", mini_task=True)
+
+    def run(self):
+        import_corpus(self.hdf, self.labels, self.silence_index, self.unit, self.transcripts, self.sample_rate,
+                      {s: p.get_path() for s, p in self.out_hdf.items()},
+                      {s: p.get_path() for s, p in self.out_transcripts.items()},
+                      self.out_labels.get_path(), self.out_summary.get_path())
+
+
+def _link(target, link):
+    partial = link + ".partial"
+    if os.path.lexists(partial):
+        os.remove(partial)
+    os.symlink(os.path.abspath(target), partial)
+    os.replace(partial, link)
+
+
+def _path_string(path):
+    return path.get_path() if hasattr(path, "get_path") else str(path)
+
+
+def import_corpus(hdf, labels, silence_index, unit, transcripts, sample_rate, hdf_out, transcripts_out,
+                  labels_out, summary_out):
+    """Check every split's HDF (lengths, class ids), then link inputs and write labels and summary."""
+    import h5py
+    import numpy
+
+    from recipe.corpus.hdf_corpus import check_frame_lengths
+
+    summary = {"sample_rate": sample_rate, "unit": unit, "splits": {}}
+    for split, path in sorted(hdf.items()):
+        path = _path_string(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"corpus split {split!r}: {path} does not exist")
+        lengths = check_frame_lengths(path)
+        with h5py.File(path, "r") as f:
+            classes = f["targets/data/classes"][...]
+        if classes.size and (classes.min() < 0 or classes.max() >= len(labels)):
+            raise ValueError(f"{path}: classes range {classes.min()}..{classes.max()} but {len(labels)} labels "
+                             f"were given; pass the full label list")
+        histogram = numpy.bincount(classes.astype(numpy.int64).ravel(), minlength=len(labels))
+        summary["splits"][split] = {
+            "utterances": len(lengths), "hours": round(sum(n for _, n, _ in lengths) / sample_rate / 3600.0, 4),
+            "frames": int(histogram.sum()),
+            "label_histogram": {label: int(n) for label, n in zip(labels, histogram)},
+        }
+    for split, path in hdf.items():
+        _link(_path_string(path), hdf_out[split])
+    for split, path in transcripts.items():
+        _link(_path_string(path), transcripts_out[split])
+    for target, payload in ((labels_out, {"unit": unit, "labels": list(labels), "silence_index": silence_index}),
+                            (summary_out, summary)):
+        with open(target + ".partial", "w") as f:
+            json.dump(payload, f, indent=1, sort_keys=True)
+            f.write("\n")
+        os.replace(target + ".partial", target)
