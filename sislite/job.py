@@ -16,8 +16,19 @@ from sislite import global_constants as gc
 from sislite.job_path import AbstractPath, Path, Variable
 
 _JOB_CACHE = {}
-_SELF_NAME = {}
+_SIGNATURES = {}
 _NO_WALK = (str, bytes, int, float, bool, complex, type(None))
+
+
+_WORK_DIR = []
+
+
+def _work_dir():
+    if not _WORK_DIR:
+        from sislite import global_settings as gs
+
+        _WORK_DIR.append(gs.WORK_DIR)
+    return _WORK_DIR[0]
 
 
 def created_jobs():
@@ -54,14 +65,19 @@ class JobSingleton(type):
     """Metaclass: hashes the constructor arguments into the job id and returns one object per id."""
 
     def __call__(cls, *args, **kwargs):
-        import inspect
-
         sis_tags = kwargs.pop("sis_tags", None)
-        self_name = _SELF_NAME.get(cls.__init__)
-        if self_name is None:
-            self_name = _SELF_NAME[cls.__init__] = next(iter(inspect.signature(cls.__init__).parameters))
-        parsed = inspect.getcallargs(cls.__init__, None, *args, **kwargs)
-        del parsed[self_name]
+        signature = _SIGNATURES.get(cls.__init__)
+        if signature is None:
+            import inspect
+
+            signature = _SIGNATURES[cls.__init__] = inspect.signature(cls.__init__)
+        try:
+            bound = signature.bind(None, *args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{cls.__name__}(...): {error}") from None
+        bound.apply_defaults()
+        parsed = dict(bound.arguments)
+        del parsed[next(iter(parsed))]  # self
         hash_str = cls.hash(parsed)
         if not all(c.isalnum() or c in "._-/" for c in hash_str):
             raise ValueError(f"{cls.__name__}.hash() returned {hash_str!r}: only 0-9A-Za-z._-/ are allowed")
@@ -146,9 +162,7 @@ class Job(metaclass=JobSingleton):
 
     def _sis_path(self, name=None, task_id=None, abspath=False):
         """``work/<id>[/name[.task_id]]``, absolute with ``abspath=True``."""
-        from sislite import global_settings as gs
-
-        path = os.path.join(gs.WORK_DIR, self._sis_id_cache)
+        path = os.path.join(_work_dir(), self._sis_id_cache)
         if name is not None:
             path = os.path.join(path, name if task_id is None else f"{name}.{task_id}")
         if abspath and not os.path.isabs(path):

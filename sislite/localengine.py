@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import pprint
+import select
 import signal
 import socket
 import subprocess
@@ -104,10 +105,16 @@ class LocalEngine(EngineBase):
         env["SISLITE_TASK_RQMT"] = repr(inst.rqmt)
         log_path = os.path.join(inst.job_dir, f"log.{inst.task_name}.{inst.task_id}")
         with open(log_path, "ab") as log_file:
-            inst.process = self._use_standby(inst.call, env)
+            inst.process, inst.done_fd = self._use_standby(inst.call, env)
             if inst.process is None:
-                inst.process = subprocess.Popen(inst.call, stdin=subprocess.DEVNULL, stdout=log_file,
-                                                stderr=subprocess.STDOUT, start_new_session=True, env=env)
+                inst.done_fd, write_fd = os.pipe()
+                env["SISLITE_DONE_FD"] = str(write_fd)
+                try:
+                    inst.process = subprocess.Popen(inst.call, stdin=subprocess.DEVNULL, stdout=log_file,
+                                                    stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                                                    pass_fds=(write_fd,))
+                finally:
+                    os.close(write_fd)
         inst.started = time.monotonic()
         self._start_standby(inst.call)
         self._running[inst.key] = inst
@@ -120,41 +127,53 @@ class LocalEngine(EngineBase):
     def _use_standby(self, call, env):
         """Hand ``call`` to the standby worker if it runs the same command; returns its Popen or None."""
         if self._standby is None:
-            return None
-        prefix, process = self._standby
+            return None, None
+        prefix, process, done_fd, done_fd_number = self._standby
         self._standby = None
         if prefix != self._prefix(call) or process.poll() is not None:
-            _close_standby(process)
-            return None
+            _close_standby(process, done_fd)
+            return None, None
         message = {"argv": list(call[len(prefix):]),
-                   "env": {k: env[k] for k in ("CUDA_VISIBLE_DEVICES", "SISLITE_TASK_RQMT")}}
+                   "env": {**{k: env[k] for k in ("CUDA_VISIBLE_DEVICES", "SISLITE_TASK_RQMT")},
+                           "SISLITE_DONE_FD": str(done_fd_number)}}
         try:
             process.stdin.write((json.dumps(message) + "\n").encode())
             process.stdin.close()
         except OSError:
-            _close_standby(process)
-            return None
-        return process
+            _close_standby(process, done_fd)
+            return None, None
+        return process, done_fd
 
     def _start_standby(self, call):
         prefix = self._prefix(call)
         if not self.standby or prefix is None or self._standby is not None:
             return
+        done_fd, write_fd = os.pipe()
         try:
             process = subprocess.Popen(list(prefix) + ["worker", "--standby"], stdin=subprocess.PIPE,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                       start_new_session=True)
+                                       start_new_session=True, pass_fds=(write_fd,))
         except OSError as error:
             log.warning("cannot start a standby worker (%s): starting workers on demand", error)
             self.standby = False
+            os.close(done_fd)
             return
-        self._standby = (prefix, process)
+        finally:
+            os.close(write_fd)
+        self._standby = (prefix, process, done_fd, write_fd)
 
     def _watch(self, inst):
         limit = float(inst.rqmt.get("time", 0) or 0) * 3600
+        deadline = inst.started + limit if limit > 0 else None
         out_of_time = False
+        # The worker writes to the done pipe once its finished/error marker exists: the manager can go on
+        # while the worker process is still exiting (its resources stay reserved until it has exited).
+        ready, _, _ = select.select([inst.done_fd], [], [], None if deadline is None else limit)
+        if ready and os.read(inst.done_fd, 1):
+            notify_manager()
+        os.close(inst.done_fd)
         try:
-            inst.process.wait(timeout=limit if limit > 0 else None)
+            inst.process.wait(timeout=None if deadline is None else max(deadline - time.monotonic(), 0.001))
         except subprocess.TimeoutExpired:
             out_of_time = True
             _kill_group(inst.process)
@@ -199,15 +218,16 @@ class LocalEngine(EngineBase):
         """Ends the standby worker; running workers finish on their own and a new manager adopts them."""
         with self._lock:
             if self._standby is not None:
-                _close_standby(self._standby[1])
+                _close_standby(self._standby[1], self._standby[2])
                 self._standby = None
 
 
-def _close_standby(process):
+def _close_standby(process, done_fd):
     try:
         process.stdin.close()  # the standby worker exits on end of input
     except OSError:
         pass
+    os.close(done_fd)
 
 
 def _kill_group(process):

@@ -151,7 +151,7 @@ class Manager:
 
     def job_state(self, job):
         """``(state, task, ids per state)`` of a job; task is the first unfinished task."""
-        if job._sis_is_finished:
+        if job._sis_is_finished or job._sis_finished():  # finished jobs are not expanded further (as RWTH)
             return gc.STATE_FINISHED_JOB, None, None
         if not job._sis_all_inputs_available():
             return gc.STATE_WAITING, None, None
@@ -168,8 +168,6 @@ class Manager:
             return (gc.STATE_HOLD if held else gc.STATE_RUNNABLE), (job._sis_tasks() or [None])[0], None
         if held:
             return gc.STATE_HOLD, None, None
-        if job._sis_finished():
-            return gc.STATE_FINISHED_JOB, None, None
         for task in job._sis_tasks():
             state, per_id = self.task_state(task)
             if state != gc.STATE_FINISHED_JOB:

@@ -154,6 +154,8 @@ def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=
     from sislite.job import load_job
 
     job_dir = os.path.abspath(job_dir)
+    if "SISLITE_DONE_FD" in os.environ:
+        _DONE_FD.append(os.environ.pop("SISLITE_DONE_FD"))
     engine = gs.engine().get_used_engine(engine_name)
     task_id = engine.get_task_id(task_id)
     log_path = os.path.join(job_dir, f"log.{task_name}.{task_id}")
@@ -192,6 +194,7 @@ def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=
         sys.stdout.flush()
         if not task.continuable:
             _touch(os.path.join(job_dir, f"{gc.STATE_FINISHED}.{task_name}.{task_id}"))
+        _signal_done()
         print("Job finished successfully", flush=True)
         status = 0
     except subprocess.CalledProcessError as error:
@@ -211,7 +214,22 @@ def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=
         sys.stdout.flush()
         sys.stderr.flush()
         usage.finish()
+        _signal_done()
     return status
+
+
+_DONE_FD = []
+
+
+def _signal_done():
+    """Tell the local engine (through the pipe it gave us) that the markers are written."""
+    fd = _DONE_FD.pop() if _DONE_FD else None
+    if fd is not None:
+        try:
+            os.write(int(fd), b"1")
+            os.close(int(fd))
+        except OSError:
+            pass
 
 
 def _touch(path):
