@@ -49,7 +49,7 @@ def _parser():
     w.add_argument("--engine", default=None)
     w.add_argument("--redirect_output", action="store_true")
     w.add_argument("--standby", action="store_true",
-                   help="internal: load sislite, then read the worker arguments as JSON from stdin (LocalEngine)")
+                   help="internal: fork server of the LocalEngine (see sislite.forkserver)")
     return parser
 
 
@@ -67,13 +67,12 @@ def main(argv=None):
 
     setup_import_paths()
     if args.command == "worker":
-        from sislite.worker import run_worker, wait_as_standby
+        from sislite.worker import run_worker
 
         if args.standby:
-            argv = wait_as_standby()
-            if argv is None:
-                return 0
-            args = _parser().parse_args(argv)
+            from sislite.forkserver import serve
+
+            return serve()
         if not (args.jobdir and args.task_name):
             _parser().error("worker needs JOBDIR and TASK_NAME")
 

@@ -4,7 +4,6 @@ constructor). ``time`` (hours) is enforced: a worker past its limit is killed an
 ``usage.<task>.<id>`` file. A worker's exit wakes the manager at once."""
 
 import ast
-import json
 import logging
 import os
 import pprint
@@ -16,6 +15,7 @@ import threading
 import time
 
 from sislite.engine import EngineBase, notify_manager
+from sislite.forkserver import ForkedProcess, ForkServer
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,8 @@ class LocalEngine(EngineBase):
     ``gpus``; other keyword arguments (e.g. ``mem=8``) become consumables too. ``available_gpus`` lists the device ids
     (default ``0..gpus-1``). A request larger than the machine is clamped to the machine, with a warning.
 
-    ``standby=True`` keeps one worker process started ahead (``sis worker --standby``: Python and sislite already
-    loaded, waiting for its command line on stdin), so a task starts without the interpreter start-up."""
+    ``standby=True`` starts workers through a fork server (``sis worker --standby``, see ``sislite.forkserver``):
+    Python and sislite are loaded once, so a task starts in milliseconds. ``standby=False`` spawns each worker."""
 
     poll_interval = 1.0
 
@@ -60,7 +60,7 @@ class LocalEngine(EngineBase):
         self._running = {}
         self._outcome = {}
         self.standby = standby
-        self._standby = None  # (command prefix, Popen) of the worker started ahead
+        self._servers = {}  # command prefix -> ForkServer
         self.hostname = socket.gethostname()
 
     # ---- submission and scheduling -------------------------------------------------------------------------------
@@ -100,78 +100,54 @@ class LocalEngine(EngineBase):
             self._queue = waiting
 
     def _start(self, inst):
-        env = dict(os.environ)
-        env["CUDA_VISIBLE_DEVICES"] = ",".join(inst.gpus)
-        env["SISLITE_TASK_RQMT"] = repr(inst.rqmt)
+        env = {"CUDA_VISIBLE_DEVICES": ",".join(inst.gpus), "SISLITE_TASK_RQMT": repr(inst.rqmt)}
         log_path = os.path.join(inst.job_dir, f"log.{inst.task_name}.{inst.task_id}")
-        with open(log_path, "ab") as log_file:
-            inst.process, inst.done_fd = self._use_standby(inst.call, env)
+        with open(log_path, "ab") as log_file:  # created empty before the worker starts: see worker.run_worker
+            inst.done_fd = None
+            inst.process = self._launch_forked(inst.call, env)
             if inst.process is None:
                 inst.done_fd, write_fd = os.pipe()
-                env["SISLITE_DONE_FD"] = str(write_fd)
                 try:
-                    inst.process = subprocess.Popen(inst.call, stdin=subprocess.DEVNULL, stdout=log_file,
-                                                    stderr=subprocess.STDOUT, start_new_session=True, env=env,
-                                                    pass_fds=(write_fd,))
+                    inst.process = subprocess.Popen(
+                        inst.call, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                        start_new_session=True, env={**os.environ, **env, "SISLITE_DONE_FD": str(write_fd)},
+                        pass_fds=(write_fd,))
                 finally:
                     os.close(write_fd)
         inst.started = time.monotonic()
-        self._start_standby(inst.call)
         self._running[inst.key] = inst
         threading.Thread(target=self._watch, args=(inst,), daemon=True).start()
 
-    @staticmethod
-    def _prefix(call):
-        return tuple(call[:call.index("worker")]) if "worker" in call and "--redirect_output" in call else None
-
-    def _use_standby(self, call, env):
-        """Hand ``call`` to the standby worker if it runs the same command; returns its Popen or None."""
-        if self._standby is None:
-            return None, None
-        prefix, process, done_fd, done_fd_number = self._standby
-        self._standby = None
-        if prefix != self._prefix(call) or process.poll() is not None:
-            _close_standby(process, done_fd)
-            return None, None
-        message = {"argv": list(call[len(prefix):]),
-                   "env": {**{k: env[k] for k in ("CUDA_VISIBLE_DEVICES", "SISLITE_TASK_RQMT")},
-                           "SISLITE_DONE_FD": str(done_fd_number)}}
+    def _launch_forked(self, call, env):
+        """Start ``call`` through the fork server of its command prefix (started on first use); None if the call
+        cannot go through a fork server (standby off, or not a ``... worker ... --redirect_output`` call)."""
+        if not self.standby or "worker" not in call or "--redirect_output" not in call:
+            return None
+        prefix = tuple(call[:call.index("worker")])
+        server = self._servers.get(prefix)
         try:
-            process.stdin.write((json.dumps(message) + "\n").encode())
-            process.stdin.close()
-        except OSError:
-            _close_standby(process, done_fd)
-            return None, None
-        return process, done_fd
-
-    def _start_standby(self, call):
-        prefix = self._prefix(call)
-        if not self.standby or prefix is None or self._standby is not None:
-            return
-        done_fd, write_fd = os.pipe()
-        try:
-            process = subprocess.Popen(list(prefix) + ["worker", "--standby"], stdin=subprocess.PIPE,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                       start_new_session=True, pass_fds=(write_fd,))
+            if server is None or not server.alive():
+                server = self._servers[prefix] = ForkServer(prefix, notify_manager)
+            return server.launch(call[len(prefix):], env)
         except OSError as error:
-            log.warning("cannot start a standby worker (%s): starting workers on demand", error)
-            self.standby = False
-            os.close(done_fd)
-            return
-        finally:
-            os.close(write_fd)
-        self._standby = (prefix, process, done_fd, write_fd)
+            log.warning("fork server for %s failed (%s): starting workers one by one", " ".join(prefix), error)
+            self._servers.pop(prefix, None)
+            return None
 
     def _watch(self, inst):
         limit = float(inst.rqmt.get("time", 0) or 0) * 3600
         deadline = inst.started + limit if limit > 0 else None
         out_of_time = False
-        # The worker writes to the done pipe once its finished/error marker exists: the manager can go on
-        # while the worker process is still exiting (its resources stay reserved until it has exited).
-        ready, _, _ = select.select([inst.done_fd], [], [], None if deadline is None else limit)
-        if ready and os.read(inst.done_fd, 1):
-            notify_manager()
-        os.close(inst.done_fd)
+        if isinstance(inst.process, ForkedProcess) and not inst.process.wait_started(60):
+            log.warning("fork server did not start %s.%s in 60 s", inst.key[0], inst.key[1])
+        if inst.done_fd is not None:
+            # The worker writes to the done pipe once its finished/error marker exists: the manager can go on
+            # while the worker process is still exiting (its resources stay reserved until it has exited).
+            # (Forked workers report this through the fork server.)
+            ready, _, _ = select.select([inst.done_fd], [], [], None if deadline is None else limit)
+            if ready and os.read(inst.done_fd, 1):
+                notify_manager()
+            os.close(inst.done_fd)
         try:
             inst.process.wait(timeout=None if deadline is None else max(deadline - time.monotonic(), 0.001))
         except subprocess.TimeoutExpired:
@@ -215,19 +191,11 @@ class LocalEngine(EngineBase):
         return {"cpu": 1, "mem": 1, "time": 1}
 
     def stop_engine(self):
-        """Ends the standby worker; running workers finish on their own and a new manager adopts them."""
+        """Ends the fork server; running workers finish on their own and a new manager adopts them."""
         with self._lock:
-            if self._standby is not None:
-                _close_standby(self._standby[1], self._standby[2])
-                self._standby = None
-
-
-def _close_standby(process, done_fd):
-    try:
-        process.stdin.close()  # the standby worker exits on end of input
-    except OSError:
-        pass
-    os.close(done_fd)
+            for server in self._servers.values():
+                server.close()
+            self._servers.clear()
 
 
 def _kill_group(process):

@@ -132,22 +132,6 @@ def _wait_for_inputs(gs, job):
                            "run `sis manager` instead of starting workers by hand")
 
 
-def wait_as_standby():
-    """Standby mode: with sislite loaded, wait for ``{"argv": [...], "env": {...}}`` on stdin; returns the worker
-    arguments (None at end of input: the engine no longer needs this worker)."""
-    import json
-
-    from sislite import global_settings  # noqa: F401 - load settings.py now, not on the critical path
-    from sislite import job  # noqa: F401
-
-    line = sys.stdin.readline()
-    if not line.strip():
-        return None
-    message = json.loads(line)
-    os.environ.update(message.get("env", {}))
-    return message["argv"]
-
-
 def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=False, redirect_output=False):
     """Run one task id; returns the process exit status (0 on success)."""
     from sislite import global_settings as gs
@@ -155,7 +139,7 @@ def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=
 
     job_dir = os.path.abspath(job_dir)
     if "SISLITE_DONE_FD" in os.environ:
-        _DONE_FD.append(os.environ.pop("SISLITE_DONE_FD"))
+        _DONE_FD.append((os.environ.pop("SISLITE_DONE_FD"), os.environ.pop("SISLITE_DONE_TOKEN", "")))
     engine = gs.engine().get_used_engine(engine_name)
     task_id = engine.get_task_id(task_id)
     log_path = os.path.join(job_dir, f"log.{task_name}.{task_id}")
@@ -226,8 +210,8 @@ def _signal_done():
     fd = _DONE_FD.pop() if _DONE_FD else None
     if fd is not None:
         try:
-            os.write(int(fd), b"1")
-            os.close(int(fd))
+            os.write(int(fd[0]), f"done {fd[1]}\n".encode())
+            os.close(int(fd[0]))
         except OSError:
             pass
 
