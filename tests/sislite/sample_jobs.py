@@ -110,3 +110,43 @@ class Sleeper(Job):
         time.sleep(self.seconds)
         with open(self.out.get_path(), "w") as f:
             f.write("slept")
+
+
+class Extendable(Job):
+    """Its hash ignores ``steps``; raising ``steps`` reopens the finished job (like a training whose num_epochs
+    was raised): ``_sis_finished`` removes the stale markers and the resumed task continues."""
+
+    def __init__(self, name, steps=1):
+        self.name = name
+        self.steps = steps
+        self.out = self.output_path("steps.txt")
+
+    @classmethod
+    def hash(cls, parsed_args):
+        return super().hash({k: v for k, v in parsed_args.items() if k != "steps"})
+
+    def tasks(self):
+        yield Task("run", resume="run")
+
+    def _done_steps(self):
+        path = self.out.get_path()
+        return int(open(path).read()) if os.path.exists(path) else 0
+
+    def run(self):
+        with open("history.txt", "a") as f:
+            f.write(f"from {self._done_steps()} to {self.steps}\n")
+        with open(self.out.get_path() + ".tmp", "w") as f:
+            f.write(str(self.steps))
+        os.replace(self.out.get_path() + ".tmp", self.out.get_path())
+
+    def _sis_finished(self):
+        if not super()._sis_finished():
+            return False
+        if self._done_steps() >= self.steps:
+            return True
+        for marker in ("finished", "finished.run.1"):
+            path = os.path.join(self._sis_path(), marker)
+            if os.path.exists(path):
+                os.remove(path)
+        self._sis_is_finished = False
+        return False

@@ -75,3 +75,23 @@ def test_job_ids_do_not_depend_on_setup_location_or_python(sis_setup, tmp_path):
     result = other.run_manager("config/main.py")
     assert result.returncode == 0, result.output
     assert {str(d.relative_to(other.root)) for d in other.job_dirs()} == ids
+
+
+def test_raising_an_unhashed_parameter_reopens_a_job_and_the_worker_sees_it(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config_text = """
+        from recipe.sis_api import tk
+        from testjobs.jobs import Extendable
+        tk.register_output("steps.txt", Extendable("train", steps={steps}).out)
+    """
+    config = sis_setup.write_config(config_text.format(steps=2))
+    first = sis_setup.run_manager(config)
+    assert first.returncode == 0, first.output
+    [job_dir] = sis_setup.job_dirs("Extendable.*")
+    sis_setup.write_config(config_text.format(steps=3))
+    second = sis_setup.run_manager(config)
+    assert second.returncode == 0, second.output
+    assert sis_setup.job_dirs("Extendable.*") == [job_dir]  # same id: steps is not hashed
+    assert (sis_setup.root / "output/steps.txt").read_text() == "3"
+    assert (job_dir / "work/history.txt").read_text() == "from 0 to 2\nfrom 2 to 3\n"
+    assert "RETRY OR CONTINUE TASK" in (job_dir / "log.run.1").read_text()
