@@ -149,14 +149,20 @@ def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=
         _redirect_output(log_path)
     if resume:
         print("#" * 80 + "\nRETRY OR CONTINUE TASK\n" + "#" * 80, flush=True)
-    job = load_job(job_dir)
-    tasks = {t.name(): t for t in job._sis_tasks()}
-    if task_name not in tasks:
-        print(f"job {job._sis_id()} has no task {task_name!r} (tasks: {sorted(tasks)})", flush=True)
-        return 2
-    task = tasks[task_name]
-    gs.active_engine = engine
-    engine.init_worker(task)
+    try:
+        job = load_job(job_dir)
+        tasks = {t.name(): t for t in job._sis_tasks()}
+        if task_name not in tasks:
+            raise KeyError(f"job {job._sis_id()} has no task {task_name!r} (tasks: {sorted(tasks)})")
+        task = tasks[task_name]
+        gs.active_engine = engine
+        engine.init_worker(task)
+    except BaseException:  # noqa: B902 - the worker cannot even start the task: that is this task id's error
+        traceback.print_exc()
+        print("sislite worker: could not load the job (see above); it is marked as failed", flush=True)
+        _touch(os.path.join(job_dir, f"{gc.STATE_ERROR}.{task_name}.{task_id}"))
+        _signal_done()
+        return 1
     requested = ast.literal_eval(os.environ.get("SISLITE_TASK_RQMT", "None")) or task.rqmt()
     usage = UsageLogger(os.path.join(job_dir, f"usage.{task_name}.{task_id}"), requested, gs.PLOGGING_INTERVAL,
                         gs.PLOGGING_UPDATE_FILE_PERIOD)

@@ -150,3 +150,19 @@ class Extendable(Job):
                 os.remove(path)
         self._sis_is_finished = False
         return False
+
+
+class Unloadable(Job):
+    """Its pickled form cannot be loaded (as after a recipe change that breaks job.save)."""
+
+    def __init__(self):
+        self.out = self.output_path("out.txt")
+
+    def tasks(self):
+        yield Task("run")
+
+    def run(self):
+        pass
+
+    def __setstate__(self, state):
+        raise RuntimeError("job.save cannot be loaded on purpose")

@@ -164,3 +164,17 @@ def test_exit_code_137_is_recorded_as_out_of_memory(sis_setup):
     usage = ast.literal_eval((job_dir / "usage.run.1").read_text())
     assert usage["out_of_memory"] is True
     assert not (job_dir / "error.run.1").exists()
+
+
+def test_a_job_that_cannot_be_loaded_is_an_error_with_its_log(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config = sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Unloadable
+        tk.register_output("never.txt", Unloadable().out)
+    """)
+    result = sis_setup.run_manager(config)
+    assert result.returncode == 1, result.output
+    [job_dir] = sis_setup.job_dirs("Unloadable.*")
+    assert (job_dir / "error.run.1").exists()
+    assert "job.save cannot be loaded on purpose" in result.output
