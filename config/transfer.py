@@ -51,7 +51,8 @@ def hdf_dataset(corpus, split, train=False):
 
 def returnn_settings(profile, corpus, hyper):
     """Everything of a RETURNN training config except the network: data, batching, optimizer."""
-    num_classes = len(labels_for_unit(profile["corpus"]["unit"]))
+    imported = profile["corpus_hdf"]
+    num_classes = len(imported["labels"] if imported else labels_for_unit(profile["corpus"]["unit"]))
     return {
         "use_tensorflow": True,
         "extern_data": {"data": {"dim": 1}, "classes": {"dim": num_classes, "sparse": True}},
@@ -114,7 +115,8 @@ def run(profile_name=None):
     extracted = ExtractLayerVariablesJob(baseline.out_checkpoints[profile["baseline"]["num_epochs"]],
                                          layers=networks.TRANSFERRED_LAYERS)
     extracted.add_alias("transfer/extract_conv")
-    validated = ValidateTransferJob(blstm_network, extracted, settings["extern_data"],
+    validated = ValidateTransferJob(blstm_network, extracted.out_checkpoint, extracted.out_manifest,
+                                    settings["extern_data"],
                                     layers=networks.TRANSFERRED_LAYERS)
     tk.register_output("transfer/frontend_manifest.json", extracted.out_manifest)
 
@@ -124,7 +126,7 @@ def run(profile_name=None):
     for variant in profile["transfer"]["variants"]:
         blstms[f"blstm_transfer_{variant}"] = build_transfer_config(
             settings, blstm_network, validated.out_checkpoint, method=method, frozen=(variant == "frozen"),
-            layers=networks.TRANSFERRED_LAYERS)
+            layers=networks.TRANSFERRED_LAYERS, subnetwork_layers=networks.FRONTEND_LAYERS)
     for name, returnn_config in blstms.items():
         training = train(name, returnn_config, hyper, profile)
         rows.append(evaluate(name, training, returnn_config, hyper, corpus, statistics, profile))

@@ -2,8 +2,11 @@
 
 The dicts are exactly the ones the user wrote (layer names, classes, options); only sizes that the user left as a
 parameter (``rnnLayerNodes``) or that a profile shrinks for a laptop are arguments, with the user's values as
-defaults. ``batch_independent=True`` swaps in the variant whose outputs do not depend on how sequences are batched
-(see README, "Batch-independent front-end").
+defaults. ``batch_independent=True`` pads each sequence at its own end in ``pad_conv_1_time_dim`` (``handle_dynamic_dims``)
+instead of at the end of the padded batch, which removes the main way results depend on batching. The baseline's
+window layer can still read up to 8 frames past a sequence's end; a mask layer (``seq_len_mask``) before it would
+remove that too, but with RETURNN 1.20261022 a training with both fails on some batches ("Received a label value of
+-1"), so it is not added.
 
 Front-end geometry: for ``T`` input samples, conv_1 gives ``T1 = (T - 400) // 10 + 1`` frames and conv_2 (after the
 time padding of 20 + 20) gives ``T1 // 16 + 1`` frames; see :func:`frontend_output_frames`.
@@ -55,13 +58,8 @@ def baseline_network(batch_independent=False, conv_1_channels=64, conv_2_channel
                      ff_dim=2000):
     """The CNN-DNN baseline (frame-wise CE on ``classes``)."""
     net = frontend(batch_independent, conv_1_channels, conv_2_channels)
-    window_input = "flatten_conv"
-    if batch_independent:
-        # Zero the frames past each sequence's end so the window does not see another sequence's padding.
-        net["mask_conv"] = {"class": "seq_len_mask", "mask_value": 0.0, "from": ["flatten_conv"]}
-        window_input = "mask_conv"
     net.update({
-        "window_1": {"class": "window", "window_size": window, "from": [window_input]},
+        "window_1": {"class": "window", "window_size": window, "from": ["flatten_conv"]},
         "flatten_window": {"class": "merge_dims", "axes": "except_time", "from": ["window_1"]},
         "lin_1": {"class": "linear", "activation": None, "n_out": lin_dim, "from": ["flatten_window"]},
         "ff_2": {"class": "linear", "activation": "relu", "n_out": ff_dim, "from": ["lin_1"]},

@@ -18,8 +18,9 @@ TRANSFER_METHODS = ("load_on_init", "preload_from_files", "custom_param_importer
 DEMO = {
     # Synthetic connected-digit corpus (recipe/corpus); replace by "corpus_hdf" to bring your own.
     "corpus": {"num_utterances": 1200, "seed": 1, "unit": "word"},
-    # {"train": "/path/train.hdf", "dev": ..., "test": ..., "labels": "/path/labels.json",
-    #  "transcripts": {"dev": ..., "test": ...}} to use an existing RETURNN HDF corpus instead.
+    # To use an existing RETURNN HDF corpus instead (recipe/corpus/import_hdf.py), e.g.
+    # {"hdf": {"train": tk.Path("/data/train.hdf"), "dev": ..., "test": ...}, "labels": ["<sil>", "oh", ...],
+    #  "silence_index": 0, "transcripts": {"train": tk.Path(...), "dev": ..., "test": ...}}
     "corpus_hdf": None,
     # The pad/window variant whose outputs do not depend on batching (setups/networks.py).
     "batch_independent": True,

@@ -76,14 +76,14 @@ def check_transfer(network, layers, extern_data, manifest):
 class ValidateTransferJob(Job):
     """Checks that extracted variables fit the target network's transferred layers, before any training.
 
-    Hashed: ``network``, ``layers``, ``extern_data``, ``extracted`` (the ExtractLayerVariablesJob's checkpoint and
-    manifest). Outputs: ``out_checkpoint`` (the extracted checkpoint, hard-linked or copied, so a training that
+    Hashed: ``network``, ``layers``, ``extern_data``, ``checkpoint`` and ``manifest`` (an ExtractLayerVariablesJob's
+    ``out_checkpoint`` and ``out_manifest``; both are inputs, so the check waits for the extraction). Outputs: ``out_checkpoint`` (the extracted checkpoint, hard-linked or copied, so a training that
     loads it depends on this check) and ``out_report`` (JSON: each transferred variable with its shape).
     Finished when the check passed; a mismatch fails the task within seconds, listing every variable with both
     shapes.
     """
 
-    def __init__(self, network, extracted, extern_data, layers=("conv_1", "conv_2")):
+    def __init__(self, network, checkpoint, manifest, extern_data, layers=("conv_1", "conv_2")):
         from recipe.returnn.checkpoint import Checkpoint
 
         if isinstance(layers, str) or not layers:
@@ -95,8 +95,8 @@ class ValidateTransferJob(Job):
         self.network = network
         self.layers = tuple(layers)
         self.extern_data = extern_data
-        self.extracted_checkpoint = extracted.out_checkpoint
-        self.extracted_manifest = extracted.out_manifest
+        self.extracted_checkpoint = checkpoint
+        self.extracted_manifest = manifest
         self.out_checkpoint = Checkpoint(self.output_path("frontend.index"))
         self.out_report = self.output_path("report.json")
 

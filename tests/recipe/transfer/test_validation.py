@@ -30,7 +30,7 @@ def test_missing_layer_in_the_target_is_named(extracted):
     with pytest.raises(TransferMismatchError, match=r"\['conv_2'\] are not in the target network"):
         check_transfer(network, ["conv_1", "conv_2"], EXTERN_DATA, manifest)
     with pytest.raises(TransferMismatchError, match=r"\['conv_2'\] are not in the target network"):
-        ValidateTransferJob(network, extracted=None, extern_data=EXTERN_DATA)
+        ValidateTransferJob(network, checkpoint=None, manifest=None, extern_data=EXTERN_DATA)
 
 
 def test_checkpoint_with_a_same_named_layer_of_another_role_is_refused(trained_baseline, tmp_path):
