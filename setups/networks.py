@@ -3,10 +3,10 @@
 The dicts are exactly the ones the user wrote (layer names, classes, options); only sizes that the user left as a
 parameter (``rnnLayerNodes``) or that a profile shrinks for a laptop are arguments, with the user's values as
 defaults. ``batch_independent=True`` pads each sequence at its own end in ``pad_conv_1_time_dim`` (``handle_dynamic_dims``)
-instead of at the end of the padded batch, which removes the main way results depend on batching. The baseline's
-window layer can still read up to 8 frames past a sequence's end; a mask layer (``seq_len_mask``) before it would
-remove that too, but with RETURNN 1.20261022 a training with both fails on some batches ("Received a label value of
--1"), so it is not added.
+instead of at the end of the padded batch, which removes the main way results depend on batching (the baseline's
+window layer can still read up to 8 frames past a sequence's end). Caveat, seen with RETURNN 1.20261022: the BLSTM
+trains fine with it, but a baseline training failed at some batches ("Received a label value of -1"), with or
+without a ``seq_len_mask`` layer before the window; so the profiles use the networks as written.
 
 Front-end geometry: for ``T`` input samples, conv_1 gives ``T1 = (T - 400) // 10 + 1`` frames and conv_2 (after the
 time padding of 20 + 20) gives ``T1 // 16 + 1`` frames; see :func:`frontend_output_frames`.
