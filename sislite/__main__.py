@@ -13,13 +13,19 @@ import sys
 
 def rwth_sisyphus_available():
     """True if an importable ``sisyphus`` package is RWTH Sisyphus (checked without importing it)."""
+    registered = sys.modules.get("sisyphus")
+    if registered is not None and registered is sys.modules.get("sislite"):
+        return False  # sislite itself, registered as sisyphus (e.g. in a worker forked by the fork server)
     try:
         spec = importlib.util.find_spec("sisyphus")
     except (ImportError, ValueError):
         return False
     if spec is None or not spec.submodule_search_locations:
         return False
+    own = os.path.dirname(os.path.abspath(__file__))
     for location in spec.submodule_search_locations:
+        if os.path.abspath(location) == own:
+            continue
         job_file = os.path.join(location, "job.py")
         if os.path.isfile(os.path.join(location, "manager.py")) and os.path.isfile(job_file):
             with open(job_file, errors="replace") as f:

@@ -83,8 +83,7 @@ def _fork_worker(request, report_fd, devnull, wake_fds):
         for fd in wake_fds:
             os.close(fd)
         os.dup2(devnull, 0)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
+        os.dup2(devnull, 1)  # stderr stays the server's until the worker redirects to its log
         os.environ.update(request["env"])
         os.environ["SISLITE_DONE_FD"] = str(report_fd)
         os.environ["SISLITE_DONE_TOKEN"] = request["token"]

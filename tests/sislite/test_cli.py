@@ -71,3 +71,16 @@ def test_config_arguments_alias_and_dry_run(sis_setup):
     assert (sis_setup.root / "output/w.txt").read_text() == "t"
     [job_dir] = sis_setup.job_dirs("Write.*")
     assert sorted(p.name for p in (job_dir / "output/parts").iterdir()) == ["1.txt", "2.txt"]
+
+
+def test_graph_runs_without_sislite_force_when_rwth_sisyphus_is_absent(sis_setup):
+    sis_setup.write("testjobs/jobs.py", (Path(__file__).parent / "sample_jobs.py").read_text())
+    config = sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Write, Concat
+        tk.register_output("c.txt", Concat([Write("z", parts=2).out]).out)
+    """)
+    sis_setup.env.pop("SISLITE_FORCE")
+    result = sis_setup.run_manager(config)
+    assert result.returncode == 0, result.output
+    assert (sis_setup.root / "output/c.txt").read_text() == "z"
