@@ -166,3 +166,26 @@ class Unloadable(Job):
 
     def __setstate__(self, state):
         raise RuntimeError("job.save cannot be loaded on purpose")
+
+
+class Dynamic(Job):
+    """Its inputs depend on another job's result: ``update()`` reads ``count`` (a Variable) once it is available
+    and adds that many Write jobs as inputs."""
+
+    def __init__(self, count):
+        self.count = count
+        self.parts = []
+        self.out = self.output_path("out.txt")
+
+    def update(self):
+        if not self.parts:
+            self.parts = [Write(f"p{i}").out for i in range(self.count.get())]
+            for part in self.parts:
+                self.add_input(part)
+
+    def tasks(self):
+        yield Task("run")
+
+    def run(self):
+        with open(self.out.get_path(), "w") as f:
+            f.write("+".join(open(p.get_path()).read() for p in self.parts))

@@ -95,3 +95,16 @@ def test_raising_an_unhashed_parameter_reopens_a_job_and_the_worker_sees_it(sis_
     assert (sis_setup.root / "output/steps.txt").read_text() == "3"
     assert (job_dir / "work/history.txt").read_text() == "from 0 to 2\nfrom 2 to 3\n"
     assert "RETRY OR CONTINUE TASK" in (job_dir / "log.run.1").read_text()
+
+
+def test_update_adds_inputs_once_the_current_ones_exist(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config = sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Write, Concat, Dynamic
+        counter = Concat([Write("a").out, Write("b").out, Write("c").out])   # out_count = 3
+        tk.register_output("dynamic.txt", Dynamic(counter.out_count).out)
+    """)
+    result = sis_setup.run_manager(config)
+    assert result.returncode == 0, result.output
+    assert (sis_setup.root / "output/dynamic.txt").read_text() == "p0+p1+p2"
