@@ -16,9 +16,6 @@ from sislite.task import Task
 
 __all__ = ["Job", "Task", "tk", "Path", "Variable", "install_as_sisyphus"]
 
-_SUBMODULES = ("hash", "job", "job_path", "task", "delayed_ops", "toolkit", "global_settings", "global_constants",
-               "engine", "localengine", "simple_linux_utility_for_resource_management_engine")
-
 
 class _SubmoduleAlias:
     """Resolves ``sisyphus.<name>`` to ``sislite.<name>`` on first import (keeps ``import sisyphus`` cheap)."""
@@ -36,10 +33,12 @@ class _SubmoduleAlias:
         return None
 
     def create_module(self, spec):
-        return importlib.import_module("sislite." + spec.name[len("sisyphus."):])
+        module = importlib.import_module("sislite." + spec.name[len("sisyphus."):])
+        spec.loader_state = module.__spec__
+        return module
 
     def exec_module(self, module):
-        pass
+        module.__spec__ = module.__spec__.loader_state  # keep the module's own spec (sislite.<name>)
 
 
 def install_as_sisyphus():
