@@ -6,7 +6,7 @@ from sislite.job_path import AbstractPath
 def jobs_for_targets(targets, extra_jobs=()):
     """All jobs whose outputs the targets need, directly or indirectly (a dict id -> job, dependencies first)."""
     order = {}
-    stack = [t.path.creator for t in targets if t.path.creator is not None] + list(extra_jobs)
+    stack = [p.creator for t in targets for p in t.required_paths() if p.creator is not None] + list(extra_jobs)
     visiting = set()
     while stack:
         job = stack.pop()

@@ -172,6 +172,10 @@ class Variable(AbstractPath):
     def is_set(self):
         return os.path.isfile(self.get_path())
 
+    def __str__(self):
+        """The value (e.g. in report templates); ``get_path()`` gives the file."""
+        return str(self.get()) if self.is_set() else f"<UNSET VARIABLE: {self.get_path()}>"
+
     def __repr__(self):
         value = self.get() if self.is_set() else "<unset>"
         return f"<Variable {self.get_path()} {value}>"

@@ -87,6 +87,7 @@ class Manager:
         self.setup_done = set()
         self.updated = set()
         self.next_check = None
+        self.reported_failures = []
 
     # ---- states --------------------------------------------------------------------------------------------------
     def task_id_state(self, task, task_id):
@@ -257,9 +258,17 @@ class Manager:
             submitted = True
         return submitted
 
+    def update_targets(self):
+        """Run callbacks and write reports whose inputs are ready (outputs are linked by ``link_outputs``)."""
+        for target in self.targets:
+            target.update()
+            if target.failed and target not in self.reported_failures:
+                self.reported_failures.append(target)
+                self.status.warning(f"{target.name} failed: {target.failed}")
+
     def link_outputs(self):
         for target in self.targets:
-            if not target.is_done():
+            if not hasattr(target, "link_name") or not target.is_done():
                 continue
             link = target.link_name()
             destination = os.path.realpath(target.path.get_path())
@@ -315,6 +324,7 @@ class Manager:
                     continue
                 if self.link:
                     self.link_outputs()
+                    self.update_targets()
                 self.status.overview(self.jobs, states)
                 if all(t.is_done() for t in self.targets):
                     self.status.done(len(self.jobs))
@@ -360,6 +370,8 @@ class Manager:
         waiting = sum(1 for s, _, _ in states.values() if s == gc.STATE_WAITING)
         if waiting:
             lines.append(f"  {waiting} job(s) are waiting for the jobs above")
+        for target in self.reported_failures:
+            lines.append(f"  {target.name} failed: {target.failed.strip()}")
         not_done = [t.name for t in self.targets if not t.is_done()]
         lines.append(f"  outputs not produced ({len(not_done)} of {len(self.targets)}): {', '.join(not_done)}")
         if any(s == gc.STATE_ERROR_JOB for _, s in failed):

@@ -108,3 +108,42 @@ def test_update_adds_inputs_once_the_current_ones_exist(sis_setup):
     result = sis_setup.run_manager(config)
     assert result.returncode == 0, result.output
     assert (sis_setup.root / "output/dynamic.txt").read_text() == "p0+p1+p2"
+
+
+def test_callbacks_and_reports_run_once_their_paths_exist(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config = sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Write, Concat
+
+        def note(path, suffix):
+            with open("callback.txt", "a") as f:
+                f.write(open(path.get_path()).read() + suffix + "\\n")
+
+        joined = Concat([Write("r").out, Write("s").out], sep=",")
+        tk.register_callback(note, joined.out, suffix="!")
+        tk.register_report("report.txt", {"count": joined.out_count}, template="count={count}")
+    """)
+    result = sis_setup.run_manager(config)
+    assert result.returncode == 0, result.output
+    assert (sis_setup.root / "callback.txt").read_text() == "r,s!\n"
+    assert (sis_setup.root / "output/report.txt").read_text() == "count=2\n"
+    again = sis_setup.run_manager(config)
+    assert again.returncode == 0, again.output
+    assert (sis_setup.root / "callback.txt").read_text() == "r,s!\nr,s!\n"  # once per manager run, as RWTH
+
+
+def test_failing_callback_is_reported(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config = sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Write
+
+        def broken(path):
+            raise ValueError("callback broke")
+
+        tk.register_callback(broken, Write("q").out)
+    """)
+    result = sis_setup.run_manager(config)
+    assert result.returncode == 1, result.output
+    assert "callback broke" in result.output
