@@ -355,7 +355,7 @@ class Manager:
     def summary(self, states):
         """Print why the outputs could not be produced; returns the exit status 1."""
         failed = [(job_id, s) for job_id, (s, _, _) in states.items() if s in FAILED]
-        missing_inputs = sorted({str(p) for job_id, (s, _, _) in states.items() if s == gc.STATE_WAITING
+        missing_inputs = sorted({p.get_path() for job_id, (s, _, _) in states.items() if s == gc.STATE_WAITING
                                  for p in input_files(self.jobs[job_id]) if not p.available()})
         lines = ["", "sis manager: not every output could be produced."]
         for job_id, state in failed:

@@ -116,13 +116,13 @@ def _clean_environment(gs, job):
 
 def _wait_for_inputs(gs, job):
     missing = []
-    for path in sorted(job._sis_inputs, key=str):
+    for path in sorted(job._sis_inputs, key=lambda p: p.get_path()):
         for _ in range(int(gs.WAIT_PERIOD_FOR_INPUTS_AVAILABLE) + 1):
             if os.path.exists(path.get_path()):
                 break
             time.sleep(1)
         else:
-            missing.append(str(path))
+            missing.append(path.get_path())
             continue
         age = time.time() - os.path.getmtime(path.get_path())
         if age < gs.WAIT_PERIOD_MTIME_OF_INPUTS:
@@ -170,7 +170,7 @@ def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=
     usage.start()
     print(f"sislite worker: {job._sis_id()} task {task_name}.{task_id} ({'resume' if resume else 'start'}) "
           f"pid {os.getpid()} on {socket.gethostname()} at {datetime.datetime.now().ctime()}", flush=True)
-    for path in sorted(str(p) for p in job._sis_inputs):
+    for path in sorted(p.get_path() for p in job._sis_inputs):
         print(f"input: {path}", flush=True)
     status = 1
     try:
