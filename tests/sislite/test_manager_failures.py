@@ -178,3 +178,24 @@ def test_a_job_that_cannot_be_loaded_is_an_error_with_its_log(sis_setup):
     [job_dir] = sis_setup.job_dirs("Unloadable.*")
     assert (job_dir / "error.run.1").exists()
     assert "job.save cannot be loaded on purpose" in result.output
+
+
+def test_new_manager_adopts_a_worker_that_outlived_the_old_one(sis_setup):
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    config = sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Sleeper
+        tk.register_output("slept.txt", Sleeper(4).out)
+    """)
+    manager = sis_setup.start_manager(config)
+    try:
+        assert _wait_for(lambda: sis_setup.job_dirs("Sleeper.*") and
+                         (sis_setup.job_dirs("Sleeper.*")[0] / "usage.run.1").exists())
+    finally:
+        os.killpg(manager.pid, signal.SIGKILL)  # the worker runs in its own session and goes on
+        manager.communicate(timeout=30)
+    result = sis_setup.run_manager(config)
+    assert result.returncode == 0, result.output
+    [job_dir] = sis_setup.job_dirs("Sleeper.*")
+    assert len((job_dir / "submit_log.run").read_text().splitlines()) == 1  # adopted, not submitted again
+    assert (sis_setup.root / "output/slept.txt").read_text() == "slept"
