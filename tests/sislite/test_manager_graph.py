@@ -5,6 +5,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 JOBS = (Path(__file__).parent / "sample_jobs.py").read_text()
 
 CONFIG = """
@@ -27,7 +29,11 @@ def _run_graph(sis_setup):
     return config, sis_setup.run_manager(config)
 
 
-def test_graph_runs_end_to_end_with_rwth_layout(sis_setup):
+@pytest.mark.parametrize("fork_server", [True, False], ids=["fork-server", "spawned-workers"])
+def test_graph_runs_end_to_end_with_rwth_layout(sis_setup, fork_server):
+    if not fork_server:
+        settings = sis_setup.root / "settings.py"
+        settings.write_text(settings.read_text().replace("gpus=0,", "gpus=0, standby=False,"))
     config, result = _run_graph(sis_setup)
     assert result.returncode == 0, result.output
     root = sis_setup.root
