@@ -180,11 +180,14 @@ class LocalEngine(EngineBase):
         return "unknown"
 
     def termination_info(self, task, task_id):
+        """``{"returncode", "out_of_time", "out_of_memory"}`` of the last run started by this engine, or just the
+        flags found in the usage file, or ``{}`` when nothing is known (e.g. after a manager restart)."""
         key = (f"{task._job._sis_id()}.{task.name()}", int(task_id))
         info = dict(self._outcome.get(key, {}))
         usage = read_usage(task.path("usage", task_id))
         for flag in ("out_of_memory", "out_of_time"):
-            info[flag] = bool(info.get(flag) or usage.get(flag))
+            if info or usage.get(flag):
+                info[flag] = bool(info.get(flag) or usage.get(flag))
         return info
 
     def get_default_rqmt(self, task):

@@ -111,9 +111,29 @@ class Manager:
             return gc.STATE_FINISHED_JOB
         if os.path.isfile(task.path(gc.STATE_ERROR, task_id)):
             return gc.STATE_ERROR_JOB
+        recent = self._recently_active(task, task_id)
+        if recent is not None:
+            self._check_again_in(recent)
+            return gc.STATE_RUNNING
         if self._retries_used_up(job, task, task_id):
             return gc.STATE_RETRY_ERROR
         return gc.STATE_INTERRUPTED_RESUMABLE if task.resumable() else gc.STATE_INTERRUPTED_NOT_RESUMABLE
+
+    def _recently_active(self, task, task_id):
+        """Seconds to wait before calling a task id interrupted when the engine knows nothing about its end but its
+        usage file or log changed recently (a worker on another host whose markers are not visible yet);
+        None otherwise."""
+        if self.engine.termination_info(task, task_id):
+            return None
+        window = gs.WAIT_PERIOD_JOB_FS_SYNC + gs.PLOGGING_UPDATE_FILE_PERIOD + gs.WAIT_PERIOD_JOB_CLEANUP
+        newest = 0
+        for kind in (gc.STATE_USAGE, gc.JOB_LOG):
+            try:
+                newest = max(newest, os.path.getmtime(task.path(kind, task_id)))
+            except OSError:
+                pass
+        remaining = newest + window - time.time()
+        return remaining if remaining > 0 else None
 
     def _retry(self, task, task_id):
         """``Task(tries=N)``: move the log of a failed try aside (``log.<t>.<id>.error.NN``) and drop the error
