@@ -4,6 +4,13 @@
 ``install_as_sisyphus()`` makes ``import sisyphus`` (and ``sisyphus.job``, ``sisyphus.toolkit``, ...) resolve to
 sislite inside this process, so recipes written for RWTH Sisyphus run unchanged. Nothing named ``sisyphus`` is
 installed on disk.
+
+Modules (RWTH names where RWTH has them): ``hash`` (sis_hash_helper, short_hash), ``job`` (Job, JobSingleton, job
+directory), ``job_path`` (Path, Variable), ``task`` (Task), ``delayed_ops``, ``toolkit`` (tk: outputs, callbacks,
+reports), ``global_settings`` / ``global_constants`` (settings, file and state names), ``engine`` (EngineBase,
+EngineSelector), ``localengine`` (LocalEngine), ``forkserver`` (fast worker start for the LocalEngine),
+``simple_linux_utility_for_resource_management_engine`` (Slurm), ``worker``, ``manager`` (states, submission,
+links, summary), ``graph``, ``status`` (what the manager prints), ``loader`` (configs), ``__main__`` (``sis``).
 """
 
 import importlib
