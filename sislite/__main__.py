@@ -1,4 +1,5 @@
-"""The ``sis`` command: ``sis manager|m [-r] [-co] [-cio] [-io] [CONFIG...]`` and ``sis worker ...`` (internal).
+"""The ``sis`` command: ``sis manager|m [-r] [-co] [-cio] [-io] [CONFIG...]``, ``sis console|c [-c CMD] [--script]
+[CONFIG...]`` and ``sis worker ...`` (internal).
 
 When RWTH Sisyphus is installed, the whole command line is handed to it (``python -m sisyphus ...``);
 ``SISLITE_FORCE=1`` runs sislite instead.
@@ -47,6 +48,12 @@ def _parser():
                        help="clear jobs in interrupted_not_resumable once, then rerun")
         m.add_argument("-io", dest="ignore_once", action="store_true", help="accepted for RWTH compatibility")
         m.add_argument("argv", nargs="*", help="configs, e.g. config/transfer.py or config/x.main(1, 'a')")
+    for name in ("console", "c"):
+        c = sub.add_parser(name, help="an interactive Python console with the graph loaded")
+        c.add_argument("--skip_config", action="store_true", help="do not load the configs")
+        c.add_argument("-c", dest="commands", action="append", default=[], help="run this command (repeatable)")
+        c.add_argument("--script", "-s", action="store_true", help="exit after the -c commands")
+        c.add_argument("argv", nargs="*", help="configs")
     w = sub.add_parser("worker", help="internal: run one task id (started by an engine)")
     w.add_argument("jobdir", nargs="?")
     w.add_argument("task_name", nargs="?")
@@ -86,6 +93,8 @@ def main(argv=None):
                           args.redirect_output)
     if args.command in ("manager", "m"):
         return _manager(args)
+    if args.command in ("console", "c"):
+        return _console(args)
     _parser().print_help()
     return 2
 
@@ -123,6 +132,29 @@ def _manager(args):
         print("sis manager: interrupted; running workers go on and are adopted by the next manager",
               file=sys.stderr)
         return 130
+
+
+def _console(args):
+    """``sis console``: the configs loaded; ``tk``, ``jobs`` (id -> job of the registered outputs' graph) and
+    ``manager`` (states: ``manager.update_states()``) in the namespace."""
+    import code
+
+    from sislite import global_settings as gs
+    from sislite import toolkit
+    from sislite.loader import default_configs, load_config
+    from sislite.manager import Manager
+
+    if not args.skip_config:
+        for config in list(args.config) + list(args.argv) or default_configs():
+            load_config(config)
+    manager = Manager(gs.engine(), toolkit.registered_outputs(), link=False)
+    namespace = {"tk": toolkit, "gs": gs, "jobs": manager.jobs, "manager": manager}
+    for command in args.commands:
+        exec(command, namespace)
+    if args.script:
+        return 0
+    code.interact(banner="sislite console: tk, gs, jobs, manager", local=namespace)
+    return 0
 
 
 if __name__ == "__main__":

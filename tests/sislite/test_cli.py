@@ -84,3 +84,20 @@ def test_graph_runs_without_sislite_force_when_rwth_sisyphus_is_absent(sis_setup
     result = sis_setup.run_manager(config)
     assert result.returncode == 0, result.output
     assert (sis_setup.root / "output/c.txt").read_text() == "z"
+
+
+def test_console_runs_commands_with_the_graph_loaded(sis_setup):
+    sis_setup.write("testjobs/jobs.py", (Path(__file__).parent / "sample_jobs.py").read_text())
+    sis_setup.write_config("""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Write, Concat
+        tk.register_output("c.txt", Concat([Write("z").out]).out)
+    """)
+    result = subprocess.run(sis_setup.command("c", "config/main.py", "-c", "print(sorted(j.split('.')[0] for j in jobs))",
+                                              "-c", "print(sorted({s for s, _, _ in manager.update_states().values()}))",
+                                              "--script"),
+                            cwd=sis_setup.root, env=sis_setup.env, capture_output=True, text=True, timeout=60,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert "['testjobs/jobs/Concat', 'testjobs/jobs/Write']" in result.stdout
+    assert "['runnable', 'waiting']" in result.stdout
