@@ -93,9 +93,9 @@ def test_console_runs_commands_with_the_graph_loaded(sis_setup):
         from testjobs.jobs import Write, Concat
         tk.register_output("c.txt", Concat([Write("z").out]).out)
     """)
-    result = subprocess.run(sis_setup.command("c", "config/main.py", "-c", "print(sorted(j.split('.')[0] for j in jobs))",
-                                              "-c", "print(sorted({s for s, _, _ in manager.update_states().values()}))",
-                                              "--script"),
+    commands = ["-c", "print(sorted(j.split('.')[0] for j in jobs))",
+                "-c", "print(sorted({s for s, _, _ in manager.update_states().values()}))"]
+    result = subprocess.run(sis_setup.command("c", "config/main.py", *commands, "--script"),
                             cwd=sis_setup.root, env=sis_setup.env, capture_output=True, text=True, timeout=60,
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
