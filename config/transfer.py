@@ -103,8 +103,7 @@ def run(profile_name=None):
 
     # 2. The CNN-DNN baseline.
     hyper = profile["baseline"]
-    baseline_network = networks.with_batch_major_window(networks.baseline_network(batch_independent,
-                                                                                  **hyper["network"]))
+    baseline_network = networks.baseline_network(batch_independent, **hyper["network"])
     baseline_config = ReturnnConfig({**returnn_settings(profile, corpus, hyper), "network": baseline_network})
     baseline = train("baseline_cnn_dnn", baseline_config, hyper, profile)
     rows.append(evaluate("baseline_cnn_dnn", baseline, baseline_config, hyper, corpus, statistics, profile))

@@ -4,7 +4,9 @@ The dicts are exactly the ones the user wrote (layer names, classes, options); o
 parameter (``rnnLayerNodes``) or that a profile shrinks for a laptop are arguments, with the user's values as
 defaults. ``batch_independent=True`` pads each sequence at its own end in ``pad_conv_1_time_dim`` (``handle_dynamic_dims``)
 instead of at the end of the padded batch, which removes the main way results depend on batching (the baseline's
-window layer can still read up to 8 frames past a sequence's end).
+window layer can still read up to 8 frames past a sequence's end). Caveat, seen with RETURNN 1.20261022: the BLSTM
+trains fine with it, but a baseline training failed at some batches ("Received a label value of -1"), with or
+without a ``seq_len_mask`` layer before the window; so the profiles use the networks as written.
 
 Front-end geometry: for ``T`` input samples, conv_1 gives ``T1 = (T - 400) // 10 + 1`` frames and conv_2 (after the
 time padding of 20 + 20) gives ``T1 // 16 + 1`` frames; see :func:`frontend_output_frames`.
@@ -63,20 +65,6 @@ def baseline_network(batch_independent=False, conv_1_channels=64, conv_2_channel
         "ff_2": {"class": "linear", "activation": "relu", "n_out": ff_dim, "from": ["lin_1"]},
         "output": {"class": "softmax", "loss": "ce", "from": ["ff_2"]},
     })
-    return net
-
-
-def with_batch_major_window(net):
-    """``net`` with its window layer(s) kept batch-major (RETURNN's private ``_use_opt_dim_order: False``).
-
-    Needed with RETURNN 1.20261022: when the window layer takes its time-major fast path, training fails on some
-    batches with "Received a label value of -1" (seen with the baseline as written, batch size 160000 samples,
-    32 sequences); the batch-major path trains and gives the same values.
-    """
-    net = copy.deepcopy(net)
-    for layer in net.values():
-        if layer.get("class") == "window":
-            layer["_use_opt_dim_order"] = False
     return net
 
 

@@ -39,12 +39,3 @@ def test_batch_independent_variant_pads_per_sequence():
     assert net["pad_conv_1_time_dim"]["handle_dynamic_dims"] is True
     assert net["window_1"]["from"] == ["flatten_conv"]
     assert networks.blstm_network(batch_independent=True)["pad_conv_1_time_dim"]["handle_dynamic_dims"] is True
-
-
-def test_batch_major_window_only_adds_the_flag():
-    net = networks.baseline_network()
-    fixed = networks.with_batch_major_window(net)
-    assert fixed["window_1"] == {**net["window_1"], "_use_opt_dim_order": False}
-    assert {name: layer for name, layer in fixed.items() if name != "window_1"} == \
-        {name: layer for name, layer in net.items() if name != "window_1"}
-    assert "_use_opt_dim_order" not in net["window_1"]
