@@ -18,6 +18,7 @@ from recipe.corpus.synthetic_digits import SyntheticDigitsCorpusJob
 from recipe.report.report import ExperimentReportJob
 from recipe.report.results_table import print_results_table
 from recipe.returnn.config import ReturnnConfig
+from recipe.returnn.datasets import hdf_dataset
 from recipe.returnn.evaluation import ReturnnEvalJob
 from recipe.returnn.forward import ReturnnForwardJob
 from recipe.returnn.training import ReturnnTrainingJob
@@ -42,11 +43,8 @@ def corpus_for(profile):
     return corpus
 
 
-def hdf_dataset(corpus, split, train=False):
-    dataset = {"class": "HDFDataset", "files": [corpus.out_hdf[split]]}
-    if train:
-        dataset["seq_ordering"] = "laplace:.20"
-    return dataset
+def corpus_dataset(corpus, split, train=False):
+    return hdf_dataset(corpus.out_hdf[split], **({"seq_ordering": "laplace:.20"} if train else {}))
 
 
 def returnn_settings(profile, corpus, hyper):
@@ -56,8 +54,8 @@ def returnn_settings(profile, corpus, hyper):
     return {
         "use_tensorflow": True,
         "extern_data": {"data": {"dim": 1}, "classes": {"dim": num_classes, "sparse": True}},
-        "train": hdf_dataset(corpus, "train", train=True),
-        "dev": hdf_dataset(corpus, "dev"),
+        "train": corpus_dataset(corpus, "train", train=True),
+        "dev": corpus_dataset(corpus, "dev"),
         "learning_rate": hyper["learning_rate"],
         **profile["training"],
     }
@@ -75,12 +73,12 @@ def evaluate(name, training, returnn_config, hyper, corpus, statistics, profile)
     """FER/CE on dev and test, and WER from decoding the posteriors; returns the report row."""
     checkpoint = training.out_checkpoints[hyper["num_epochs"]]
     rqmt = {f"{key}_rqmt": value for key, value in profile["rqmt"]["eval"].items()}
-    scores = ReturnnEvalJob(checkpoint, returnn_config, {split: hdf_dataset(corpus, split) for split in SCORED_SETS},
-                            device=profile["device"], **rqmt)
+    eval_sets = {split: corpus_dataset(corpus, split) for split in SCORED_SETS}
+    scores = ReturnnEvalJob(checkpoint, returnn_config, eval_sets, device=profile["device"], **rqmt)
     scores.add_alias(f"eval/{name}")
     wer = {}
     for split in SCORED_SETS:
-        forward = ReturnnForwardJob(checkpoint, returnn_config, hdf_dataset(corpus, split), device=profile["device"],
+        forward = ReturnnForwardJob(checkpoint, returnn_config, corpus_dataset(corpus, split), device=profile["device"],
                                     **rqmt)
         decode = DecodeWordsJob(forward.out_hdf, corpus.out_labels, statistics=statistics,
                                 **profile["decoding"])

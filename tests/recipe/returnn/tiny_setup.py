@@ -45,7 +45,9 @@ def tiny_network(**sizes):
 
 
 def hdf_dataset(path):
-    return {"class": "HDFDataset", "files": [path]}
+    from recipe.returnn.datasets import hdf_dataset as returnn_hdf_dataset
+
+    return returnn_hdf_dataset(path)
 
 
 def tiny_config(corpus_dir, network=None, post_config=None, **settings):

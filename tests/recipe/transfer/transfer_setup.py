@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+from recipe.returnn.datasets import hdf_dataset
 from setups.networks import blstm_network
 
 CONV_1_CHANNELS, CONV_2_CHANNELS = 8, 16
@@ -22,8 +23,8 @@ def tiny_blstm(conv_1_channels=CONV_1_CHANNELS, conv_2_channels=CONV_2_CHANNELS)
 def base_settings(data_dir, learning_rates=(0.01,)):
     """RETURNN settings besides the network (datasets, optimizer, learning rates per epoch)."""
     return {"use_tensorflow": True, "task": "train",
-            "train": {"class": "HDFDataset", "files": [str(data_dir / "train.hdf")]},
-            "dev": {"class": "HDFDataset", "files": [str(data_dir / "dev.hdf")]},
+            "train": hdf_dataset(str(data_dir / "train.hdf")),
+            "dev": hdf_dataset(str(data_dir / "dev.hdf")),
             "extern_data": EXTERN_DATA, "batch_size": 20000, "max_seqs": 4, "optimizer": {"class": "adam"},
             "learning_rates": list(learning_rates), "learning_rate_file": "learning_rates"}
 
