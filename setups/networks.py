@@ -2,11 +2,10 @@
 
 The dicts are exactly the ones the user wrote (layer names, classes, options); only sizes that the user left as a
 parameter (``rnnLayerNodes``) or that a profile shrinks for a laptop are arguments, with the user's values as
-defaults. ``batch_independent=True`` pads each sequence at its own end in ``pad_conv_1_time_dim`` (``handle_dynamic_dims``)
-instead of at the end of the padded batch, which removes the main way results depend on batching (the baseline's
-window layer can still read up to 8 frames past a sequence's end). Caveat, seen with RETURNN 1.20261022: the BLSTM
-trains fine with it, but a baseline training failed at some batches ("Received a label value of -1"), with or
-without a ``seq_len_mask`` layer before the window; so the profiles use the networks as written.
+defaults. ``batch_independent=True`` swaps in the variant whose outputs do not depend on how sequences are batched: the
+pad layer pads each sequence at its own end (``handle_dynamic_dims``) and, in the baseline, a ``seq_len_mask`` layer
+zeroes the frames past each sequence's end before the window layer reads them. As written, the pad goes to the end
+of the padded batch and the window sees other sequences' padding, so scores move slightly with the batching.
 
 Front-end geometry: for ``T`` input samples, conv_1 gives ``T1 = (T - 400) // 10 + 1`` frames and conv_2 (after the
 time padding of 20 + 20) gives ``T1 // 16 + 1`` frames; see :func:`frontend_output_frames`.
@@ -58,8 +57,13 @@ def baseline_network(batch_independent=False, conv_1_channels=64, conv_2_channel
                      ff_dim=2000):
     """The CNN-DNN baseline (frame-wise CE on ``classes``)."""
     net = frontend(batch_independent, conv_1_channels, conv_2_channels)
+    window_input = "flatten_conv"
+    if batch_independent:
+        # Zero the frames past each sequence's end so the window does not see another sequence's padding.
+        net["mask_conv"] = {"class": "seq_len_mask", "mask_value": 0.0, "from": ["flatten_conv"]}
+        window_input = "mask_conv"
     net.update({
-        "window_1": {"class": "window", "window_size": window, "from": ["flatten_conv"]},
+        "window_1": {"class": "window", "window_size": window, "from": [window_input]},
         "flatten_window": {"class": "merge_dims", "axes": "except_time", "from": ["window_1"]},
         "lin_1": {"class": "linear", "activation": None, "n_out": lin_dim, "from": ["flatten_window"]},
         "ff_2": {"class": "linear", "activation": "relu", "n_out": ff_dim, "from": ["lin_1"]},

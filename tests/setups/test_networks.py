@@ -34,8 +34,8 @@ def test_blstm_shares_the_frontend_and_reads_flatten_conv():
     assert blstm["lin_1"]["from"] == ["lstm1_fw", "lstm1_bw"] and blstm["output"]["from"] == ["ff_4"]
 
 
-def test_batch_independent_variant_pads_per_sequence():
+def test_batch_independent_variant_masks_and_pads_per_sequence():
     net = networks.baseline_network(batch_independent=True)
     assert net["pad_conv_1_time_dim"]["handle_dynamic_dims"] is True
-    assert net["window_1"]["from"] == ["flatten_conv"]
+    assert net["mask_conv"]["class"] == "seq_len_mask" and net["window_1"]["from"] == ["mask_conv"]
     assert networks.blstm_network(batch_independent=True)["pad_conv_1_time_dim"]["handle_dynamic_dims"] is True
