@@ -22,7 +22,7 @@ DEMO = {
     # {"hdf": {"train": tk.Path("/data/train.hdf"), "dev": ..., "test": ...}, "labels": ["<sil>", "oh", ...],
     #  "silence_index": 0, "transcripts": {"train": tk.Path(...), "dev": ..., "test": ...}}
     "corpus_hdf": None,
-    # True: pad each sequence at its own end (setups/networks.py; read the caveat there first).
+    # True: the variant of both networks whose outputs do not depend on batching (setups/networks.py).
     "batch_independent": False,
     "baseline": {
         "network": {"window": 17, "lin_dim": 256, "ff_dim": 512},
