@@ -37,7 +37,7 @@ DEMO = {
     # One parameter each: the loading method, and which of frozen / fine-tuned to train.
     "transfer": {"method": "load_on_init", "variants": ("frozen", "finetuned")},
     "training": {"batch_size": 160000, "max_seqs": 32, "optimizer": {"class": "adam"}},
-    # Word-loop Viterbi with durations and priors from the training alignments (recipe/scoring/decoding.py).
+    # Word-loop Viterbi with word durations from the training alignments (recipe/scoring/decoding.py).
     "decoding": {"method": "viterbi"},
     "device": "cpu",
     "rqmt": {"train": {"cpu": 2, "mem": 4, "time": 2}, "eval": {"cpu": 1, "mem": 2, "time": 1}},
