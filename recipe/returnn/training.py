@@ -44,7 +44,9 @@ class ReturnnTrainingJob(Job):
     (copied when training ends), ``out_plot_se`` (PNG of train/dev score and error per epoch).
 
     Finished when the tasks create_files, run (resumable: a killed run continues from its last checkpoint) and plot
-    are done and the checkpoint of ``num_epochs`` exists; with a raised ``num_epochs`` it reopens.
+    are done and the checkpoint of ``num_epochs`` exists. With a raised ``num_epochs`` a finished job reopens: the
+    markers of run and plot are removed (create_files stays done; run rewrites the config), so the manager resumes
+    run in the same directory, under sislite and RWTH Sisyphus alike.
     """
 
     def __init__(self, returnn_config, *, log_verbosity=3, device="cpu", num_epochs=1, save_interval=1,
@@ -110,7 +112,7 @@ class ReturnnTrainingJob(Job):
         return self.returnn_config.updated(post_config=post)
 
     def tasks(self):
-        yield Task("create_files", mini_task=True)
+        yield Task("create_files", resume="create_files", mini_task=True)  # idempotent: safe to rerun
         yield Task("run", resume="run", rqmt=self.rqmt)
         yield Task("plot", resume="plot", mini_task=True)
 
@@ -158,6 +160,11 @@ class ReturnnTrainingJob(Job):
     def info(self):
         return f"ep {self.last_checkpoint_epoch()}/{self.num_epochs}"
 
+    def completed_fraction(self):
+        """Epochs with a checkpoint / num_epochs: the manager counts resubmissions without progress only, so
+        continuing with a raised num_epochs (or after kills between epochs) never runs into retry_error."""
+        return min(1.0, self.last_checkpoint_epoch() / self.num_epochs)
+
     def _sis_finished(self):
         if not super()._sis_finished():
             return False
@@ -166,8 +173,11 @@ class ReturnnTrainingJob(Job):
                 self.last_checkpoint_epoch() >= self.num_epochs:
             return True
         # num_epochs was raised after the training finished: reopen the job so it continues from its last epoch.
+        # run and plot are resumable, so with their markers gone (their logs stay) the manager sees the job as
+        # interrupted_resumable and resubmits run with a freshly written job.save. create_files keeps its marker: run
+        # rewrites the config, and reopening a task without resume= would leave the job interrupted_not_resumable.
         for name in os.listdir(job_dir):
-            if name == "finished" or name.startswith(("finished.run.", "finished.plot.", "finished.create_files.")):
+            if name == "finished" or name.startswith(("finished.run.", "finished.plot.")):
                 os.unlink(os.path.join(job_dir, name))
         if hasattr(self, "_sis_is_finished"):
             self._sis_is_finished = False

@@ -66,7 +66,8 @@ def test_raising_num_epochs_reopens_the_same_job_and_continues(trained, corpus_d
     assert longer.job_id() == job.job_id() and longer is not job
     assert longer._sis_finished() is False
     job_dir = longer._sis_path(abspath=True)
-    assert not [name for name in os.listdir(job_dir) if name.startswith("finished")]
+    markers = sorted(name for name in os.listdir(job_dir) if name.startswith("finished"))
+    assert markers == ["finished.create_files.1"]  # run and plot reopen; create_files stays done (run rewrites)
     log = io.StringIO()
     tiny_setup.run_all_tasks(longer, stdout=log)
     assert "loading weights from " + os.path.join(longer.out_model_dir.get_path(), "epoch.002") in log.getvalue()
