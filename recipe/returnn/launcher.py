@@ -1,5 +1,6 @@
 """Starting RETURNN: the command line (``<python> -m returnn <config>``), its environment, and running it so that its
-output goes to the task log and a failure raises an error carrying RETURNN's own error message."""
+output goes to the task log and a failure raises an error carrying RETURNN's own error message (the most informative
+error line of its output, see :mod:`recipe.returnn.error_line`, and the tail)."""
 
 import collections
 import os
@@ -8,12 +9,17 @@ import signal
 import subprocess
 import sys
 
+from recipe.returnn.error_line import ErrorLineFinder, shorten
+
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-ERROR_LINE = re.compile(r"^\s*(?:[\w.]+(?:Error|Exception|Exit)|Exception)\b.*")
+TAIL_LINE_CHARS = 1000
+"""Lines of the tail kept in the error message are cut to this length (the full lines are in the task log)."""
 
 
 class ReturnnError(RuntimeError):
-    """RETURNN exited with an error; the message holds RETURNN's error line and the tail of its output."""
+    """RETURNN exited with an error. The message starts with RETURNN's most informative error line, then the tail of
+    its output, and ends with the error line again, so that it is also among the last lines of the task log (what
+    the manager shows of a failed job)."""
 
     def __init__(self, returncode, config_file, error_line, tail):
         self.returncode = returncode
@@ -21,7 +27,8 @@ class ReturnnError(RuntimeError):
         self.error_line = error_line
         self.tail = tail
         super().__init__(f"RETURNN failed (exit code {returncode}) running {config_file}: {error_line}\n"
-                         f"--- last lines of RETURNN's output ---\n" + "\n".join(tail))
+                         f"--- last lines of RETURNN's output ---\n" + "\n".join(tail) +
+                         f"\n--- RETURNN's error: {error_line}")
 
 
 def returnn_command(config_file, python_exe=None, extra_args=()):
@@ -76,13 +83,16 @@ def run_returnn(config_file, *, python_exe=None, cpu_threads=1, device="cpu", ex
     command = returnn_command(config_file, python_exe, args)
     print("recipe.returnn: running " + " ".join(command), file=stream, flush=True)
     tail = collections.deque(maxlen=tail_lines)
+    error_lines = ErrorLineFinder()
     process = subprocess.Popen(command, cwd=cwd, env=returnn_environment(cpu_threads, use_gpu),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                preexec_fn=_die_with_parent, text=True, errors="replace", bufsize=1)
     try:
         for line in process.stdout:
             stream.write(line)
-            tail.append(ANSI_ESCAPE.sub("", line.rstrip("\n")))
+            line = ANSI_ESCAPE.sub("", line.rstrip("\n"))
+            error_lines.feed(line)
+            tail.append(shorten(line, TAIL_LINE_CHARS) if len(line) > TAIL_LINE_CHARS else line)
         returncode = process.wait()
     except BaseException:
         process.kill()
@@ -94,6 +104,4 @@ def run_returnn(config_file, *, python_exe=None, cpu_threads=1, device="cpu", ex
         return
     if returncode in (137, -signal.SIGKILL):
         raise subprocess.CalledProcessError(137, command)
-    error_lines = [line.strip() for line in tail if ERROR_LINE.match(line)]
-    error_line = error_lines[-1] if error_lines else (tail[-1].strip() if tail else "no output")
-    raise ReturnnError(returncode, os.fspath(config_file), error_line, list(tail))
+    raise ReturnnError(returncode, os.fspath(config_file), error_lines.error_line(), list(tail))
