@@ -45,8 +45,9 @@ class ReturnnTrainingJob(Job):
 
     Finished when the tasks create_files, run (resumable: a killed run continues from its last checkpoint) and plot
     are done and the checkpoint of ``num_epochs`` exists. With a raised ``num_epochs`` a finished job reopens: the
-    markers of run and plot are removed (create_files stays done; run rewrites the config), so the manager resumes
-    run in the same directory, under sislite and RWTH Sisyphus alike.
+    markers of run and plot are removed (create_files stays done; run rewrites the config), so the manager sees run
+    as interrupted_resumable and resumes it in the same directory (the task-state rule sislite shares with RWTH
+    Sisyphus; not once the job was cleaned up into ``finished.tar.gz``).
     """
 
     def __init__(self, returnn_config, *, log_verbosity=3, device="cpu", num_epochs=1, save_interval=1,
