@@ -9,6 +9,8 @@ for parallelism.
 import ctypes
 import os
 
+from recipe.atomic_output import write_atomically
+
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_PHONEME_EVENTS = 0x0001
 _EVENT_LIST_TERMINATED, _EVENT_PHONEME = 0, 7
@@ -103,9 +105,7 @@ class EspeakSynthesizer:
                                    "path is all lower case")
         path = os.path.join(self._voice_dir, "v" + hashlib.sha1(voice_definition.encode()).hexdigest()[:16])
         if not os.path.exists(path):
-            with open(path + ".tmp", "w") as f:
-                f.write(voice_definition)
-            os.replace(path + ".tmp", path)
+            write_atomically(path, voice_definition)
         return path
 
     def synthesize(self, text, voice_definition, words_per_minute=175, word_gap=0, random_seed=1):

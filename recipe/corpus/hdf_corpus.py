@@ -4,7 +4,7 @@ Written with ``returnn.datasets.hdf.SimpleHDFWriter`` (readable by RETURNN's ``H
 renamed into place; read back with h5py for length checks against the CNN front-end formula.
 """
 
-import os
+from recipe.atomic_output import writing_atomically
 
 
 class CorpusLengthError(ValueError):
@@ -17,21 +17,18 @@ def write_corpus_hdf(path, sequences, labels):
     import numpy
     from returnn.datasets.hdf import SimpleHDFWriter
 
-    partial = f"{path}.partial.hdf"
-    if os.path.exists(partial):
-        os.remove(partial)
-    writer = SimpleHDFWriter(partial, dim=1, ndim=2, extra_type={"classes": (len(labels), 1, "int32")},
-                             extra_labels={"classes": list(labels)})
     count = 0
-    try:
-        for tag, samples, classes in sequences:
-            samples = numpy.asarray(samples, dtype=numpy.float32).reshape(1, -1, 1)
-            classes = numpy.asarray(classes, dtype=numpy.int32).reshape(1, -1)
-            writer.insert_batch(samples, seq_len=[samples.shape[1]], seq_tag=[tag], extra={"classes": classes})
-            count += 1
-    finally:
-        writer.close()
-    os.replace(partial, path)
+    with writing_atomically(path) as partial:
+        writer = SimpleHDFWriter(partial, dim=1, ndim=2, extra_type={"classes": (len(labels), 1, "int32")},
+                                 extra_labels={"classes": list(labels)})
+        try:
+            for tag, samples, classes in sequences:
+                samples = numpy.asarray(samples, dtype=numpy.float32).reshape(1, -1, 1)
+                classes = numpy.asarray(classes, dtype=numpy.int32).reshape(1, -1)
+                writer.insert_batch(samples, seq_len=[samples.shape[1]], seq_tag=[tag], extra={"classes": classes})
+                count += 1
+        finally:
+            writer.close()
     return count
 
 

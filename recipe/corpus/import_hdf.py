@@ -1,8 +1,8 @@
 """Bring a user's own corpus in: existing RETURNN HDF files with raw audio and frame alignments."""
 
-import json
 import os
 
+from recipe.atomic_output import symlink_atomically, write_json_atomically
 from recipe.sis_api import Job, Task
 
 
@@ -45,14 +45,6 @@ class ImportHdfCorpusJob(Job):
                       self.out_labels.get_path(), self.out_summary.get_path())
 
 
-def _link(target, link):
-    partial = link + ".partial"
-    if os.path.lexists(partial):
-        os.remove(partial)
-    os.symlink(os.path.abspath(target), partial)
-    os.replace(partial, link)
-
-
 def _path_string(path):
     return path.get_path() if hasattr(path, "get_path") else str(path)
 
@@ -83,12 +75,9 @@ def import_corpus(hdf, labels, silence_index, unit, transcripts, sample_rate, hd
             "label_histogram": {label: int(n) for label, n in zip(labels, histogram)},
         }
     for split, path in hdf.items():
-        _link(_path_string(path), hdf_out[split])
+        symlink_atomically(_path_string(path), hdf_out[split])
     for split, path in transcripts.items():
-        _link(_path_string(path), transcripts_out[split])
-    for target, payload in ((labels_out, {"unit": unit, "labels": list(labels), "silence_index": silence_index}),
-                            (summary_out, summary)):
-        with open(target + ".partial", "w") as f:
-            json.dump(payload, f, indent=1, sort_keys=True)
-            f.write("\n")
-        os.replace(target + ".partial", target)
+        symlink_atomically(_path_string(path), transcripts_out[split])
+    write_json_atomically(labels_out, {"unit": unit, "labels": list(labels), "silence_index": silence_index},
+                          sort_keys=True)
+    write_json_atomically(summary_out, summary, sort_keys=True)

@@ -1,8 +1,6 @@
 """The demo corpus job: synthetic connected-digit speech with exact frame alignments, generated offline."""
 
-import json
-import os
-
+from recipe.atomic_output import write_atomically, write_json_atomically
 from recipe.sis_api import Job, Task
 
 from recipe.corpus import corpus_plan, lexicon
@@ -57,12 +55,6 @@ class SyntheticDigitsCorpusJob(Job):
                         self.out_labels.get_path(), self.out_summary.get_path())
 
 
-def _write_text_atomically(path, text):
-    with open(path + ".partial", "w") as f:
-        f.write(text)
-    os.replace(path + ".partial", path)
-
-
 def generate_corpus(params, hdf_paths, transcript_paths, labels_path, summary_path):
     """Generate the corpus described by ``params`` (a :class:`SyntheticDigitsCorpusJob` or an object with the same
     attributes) into the given files. Usable without Sisyphus."""
@@ -92,7 +84,7 @@ def generate_corpus(params, hdf_paths, transcript_paths, labels_path, summary_pa
                 yield spec["tag"], result["audio"], result["classes"]
 
         count = write_corpus_hdf(hdf_paths[split], sequences(), labels)
-        _write_text_atomically(transcript_paths[split], "".join(transcript))
+        write_atomically(transcript_paths[split], "".join(transcript))
         summary["splits"][split] = {
             "utterances": count, "hours": round(stats["samples"] / SAMPLE_RATE / 3600.0, 4),
             "frames": int(histogram.sum()),
@@ -101,6 +93,5 @@ def generate_corpus(params, hdf_paths, transcript_paths, labels_path, summary_pa
             "label_histogram": {label: int(n) for label, n in zip(labels, histogram)},
         }
     summary["hours"] = round(sum(s["hours"] for s in summary["splits"].values()), 4)
-    _write_text_atomically(labels_path, json.dumps({"unit": params.unit, "labels": list(labels),
-                                                    "silence_index": 0}, indent=1) + "\n")
-    _write_text_atomically(summary_path, json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    write_json_atomically(labels_path, {"unit": params.unit, "labels": list(labels), "silence_index": 0})
+    write_json_atomically(summary_path, summary, sort_keys=True)

@@ -2,7 +2,8 @@
 dashed and dev solid, one colour per experiment (matplotlib with the Agg backend, imported only when plotting)."""
 
 import math
-import os
+
+from recipe.atomic_output import writing_atomically
 
 
 def score_key(scores_by_epoch, dataset, kind):
@@ -50,8 +51,6 @@ def plot_learning_curves(curves, png_path, title="Learning curves"):
         figure.legend(handles, labels, loc="center right", fontsize="small")
     figure.suptitle(title)
     figure.tight_layout(rect=(0, 0, 0.78 if handles else 1, 1))
-    path = png_path.get_path() if hasattr(png_path, "get_path") else os.fspath(png_path)
-    temporary = os.path.join(os.path.dirname(os.path.abspath(path)), "." + os.path.basename(path) + ".partial.png")
-    figure.savefig(temporary, dpi=100)
+    with writing_atomically(png_path) as temporary:
+        figure.savefig(temporary, dpi=100)
     pyplot.close(figure)
-    os.replace(temporary, path)

@@ -64,7 +64,7 @@ class ExperimentReportJob(Job):
         from recipe.report.learning_curves import plot_learning_curves
         from recipe.report.results_table import render_html, render_markdown, table_columns
         from recipe.returnn.learning_rates import read_learning_rates
-        from recipe.scoring.atomic_output import write_atomically
+        from recipe.atomic_output import write_atomically
 
         rows, curves = [], {}
         for experiment, job_id in zip(self.experiments, self.job_ids):

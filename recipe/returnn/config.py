@@ -8,11 +8,10 @@ attributes of this object). The written file is plain Python that ``python -m re
 
 import importlib
 import inspect
-import os
 import pprint
-import tempfile
 import textwrap
 
+from recipe.atomic_output import write_atomically
 from recipe.sis_api import sisyphus, tk
 
 RESULT_NEUTRAL_KEYS = ("device", "log", "log_verbosity", "model", "tf_log_dir")
@@ -252,19 +251,7 @@ class ReturnnConfig:
 
     def write(self, path, header_comment=None):
         """Write the config file atomically (temporary file + rename)."""
-        path = os.fspath(path.get_path() if hasattr(path, "get_path") else path)
-        text = self.serialize(header_comment)
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".tmp.", suffix=".config", dir=directory)
-        try:
-            with os.fdopen(fd, "w") as file:
-                file.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomically(path, self.serialize(header_comment))
 
     def __repr__(self):
         return f"ReturnnConfig(config keys={sorted(self.config)}, post_config keys={sorted(self.post_config)})"

@@ -85,7 +85,7 @@ class ReturnnEvalJob(Job):
 
     def run(self):
         from recipe.returnn.launcher import run_returnn
-        from recipe.returnn.output_files import write_json_atomically
+        from recipe.atomic_output import write_json_atomically
 
         scores = {}
         for name, dataset in sorted(self.eval_datasets.items()):
@@ -99,4 +99,4 @@ class ReturnnEvalJob(Job):
                         device=self.device)
             scores[name] = read_per_seq_scores(per_seq_file)
             print(f"recipe.returnn: {name}: {scores[name]}", flush=True)
-        write_json_atomically(scores, self.out_scores.get_path())
+        write_json_atomically(self.out_scores, scores, indent=2, sort_keys=True)

@@ -53,7 +53,7 @@ class ReturnnForwardJob(Job):
 
     def run(self):
         from recipe.returnn.launcher import run_returnn
-        from recipe.returnn.output_files import move_into_place
+        from recipe.atomic_output import move_into_place
 
         work_hdf = os.path.abspath("output.hdf.partial")
         if os.path.exists(work_hdf):

@@ -1,6 +1,6 @@
 """The learning-curve PNG of a training: scores (CE) and errors (frame error rate) per epoch, train and dev."""
 
-import os
+from recipe.atomic_output import writing_atomically
 
 
 def plot_learning_curve(learning_rates, png_path):
@@ -23,7 +23,6 @@ def plot_learning_curve(learning_rates, png_path):
         if axis.get_legend_handles_labels()[0]:
             axis.legend()
     figure.tight_layout()
-    tmp = os.path.join(os.path.dirname(os.path.abspath(png_path)), ".tmp." + os.path.basename(png_path))
-    figure.savefig(tmp, format="png", dpi=80)
+    with writing_atomically(png_path) as temporary:
+        figure.savefig(temporary, format="png", dpi=80)
     plt.close(figure)
-    os.replace(tmp, png_path)

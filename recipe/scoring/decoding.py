@@ -33,7 +33,7 @@ class EstimateAlignmentStatisticsJob(Job):
 
     def run(self):
         from recipe.scoring.alignment_statistics import alignment_statistics
-        from recipe.scoring.atomic_output import write_atomically
+        from recipe.atomic_output import write_atomically
         from recipe.scoring.returnn_hdf import read_hdf_sequences
         from recipe.scoring.transcripts import read_transcripts, read_word_labels
 
@@ -99,7 +99,7 @@ class DecodeWordsJob(Job):
         yield Task("run", rqmt={"cpu": 1, "mem": 2, "time": 1})
 
     def run(self):
-        from recipe.scoring.atomic_output import write_atomically
+        from recipe.atomic_output import write_atomically
         from recipe.scoring.returnn_hdf import read_hdf_sequences
         from recipe.scoring.transcripts import format_transcripts, read_word_labels
 

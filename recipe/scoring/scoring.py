@@ -29,7 +29,7 @@ class ScoreWerJob(Job):
         yield Task("run", mini_task=True, rqmt={"cpu": 1, "mem": 1, "time": 1})
 
     def run(self):
-        from recipe.scoring.atomic_output import write_atomically
+        from recipe.atomic_output import write_atomically
         from recipe.scoring.transcripts import read_transcripts
         from recipe.scoring.word_error_rate import format_per_utterance, score_transcripts
 

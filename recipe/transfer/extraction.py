@@ -8,6 +8,7 @@ prefix). A variable ``a/b/W`` belongs to layer ``a/b``: the layer name is everyt
 import json
 import os
 
+from recipe.atomic_output import temporary_sibling
 from recipe.sis_api import Job, Task
 
 MANIFEST_FORMAT = 1
@@ -78,13 +79,13 @@ def extract_layer_variables(source_prefix, layers, out_prefix, out_npz, out_mani
 
     # A fresh step counter beside them: RETURNN's import_model_train_epoch1 requires "global_step" in the file.
     saved = dict(values, **{STEP_COUNTER: np.array(0, dtype=np.int64)})
-    tmp_prefix = _tmp_name(out_prefix)
+    tmp_prefix = temporary_sibling(out_prefix)
     # An explicit graph and session: works whether or not eager execution is on (RETURNN turns it off).
     with tf.Graph().as_default(), tf.compat.v1.Session() as session:
         session.run(tf.raw_ops.SaveV2(prefix=tmp_prefix, tensor_names=list(saved), shape_and_slices=[""] * len(saved),
                                       tensors=[tf.constant(value) for value in saved.values()]))
     _write_meta_graph(tmp_prefix + ".meta", {name: (value.shape, value.dtype) for name, value in saved.items()})
-    tmp_npz = _tmp_name(out_npz) + ".npz"
+    tmp_npz = temporary_sibling(out_npz)  # ends in .npz, so numpy keeps the name
     np.savez(tmp_npz, **values)
     manifest = {
         "format": MANIFEST_FORMAT,
@@ -95,7 +96,7 @@ def extract_layer_variables(source_prefix, layers, out_prefix, out_npz, out_mani
         "variables": [{"name": new_prefix + name, "source_name": name, "layer": layer_of(name),
                        "shape": list(shapes[name][0]), "dtype": shapes[name][1]} for name in selected],
     }
-    tmp_manifest = _tmp_name(out_manifest)
+    tmp_manifest = temporary_sibling(out_manifest)
     with open(tmp_manifest, "w") as file:
         json.dump(manifest, file, indent=1)
         file.write("\n")
@@ -127,11 +128,6 @@ def read_manifest(path):
         raise ValueError(f"{path} is not a variable manifest of format {MANIFEST_FORMAT}; it must come from "
                          f"ExtractLayerVariablesJob.out_manifest")
     return manifest
-
-
-def _tmp_name(path):
-    directory, name = os.path.split(os.path.abspath(path))
-    return os.path.join(directory, f".tmp.{os.getpid()}.{name}")
 
 
 class ExtractLayerVariablesJob(Job):
