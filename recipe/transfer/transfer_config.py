@@ -19,6 +19,7 @@ filled from the baseline.
 import copy
 
 from recipe.transfer import returnn_code
+from recipe.transfer.validation import check_layer_names
 
 METHODS = ("load_on_init", "preload_from_files", "custom_param_importer", "initializer")
 DEFAULT_SUBNETWORK = "conv_layers"
@@ -41,15 +42,6 @@ def _ancestors(network, names):
         found.add(name)
         todo.extend(_sources(network[name]))
     return [name for name in network if name in found]
-
-
-def _check_layers(network, layers):
-    if isinstance(layers, str) or not layers:
-        raise TypeError(f"layers must be a non-empty list of layer names, got {layers!r}")
-    missing = [name for name in layers if name not in network]
-    if missing:
-        raise ValueError(f"transferred layer(s) {missing} are not in the target network (layers: {list(network)}); "
-                         f"fix `layers` or the network dict")
 
 
 def wrap_in_subnetwork(network, layers, subnetwork_name=DEFAULT_SUBNETWORK, subnetwork_layers=None):
@@ -101,7 +93,7 @@ def transfer_network(network, layers, method="load_on_init", frozen=False, subne
     """The network dict as trained and evaluated (without the loading, which the config adds at run time)."""
     if method not in METHODS:
         raise ValueError(f"unknown transfer method {method!r}; choose one of {METHODS}")
-    _check_layers(network, layers)
+    check_layer_names(network, layers, "build_transfer_config")
     if method == "load_on_init":
         net = wrap_in_subnetwork(network, layers, subnetwork_name, subnetwork_layers)
         if frozen:

@@ -6,14 +6,23 @@ each variable with both shapes. The checkpoint must hold the transferred layers 
 same-named layer of the target with another role (``lin_1``, ``output``) can never be filled from the baseline.
 """
 
-import json
-import os
-
+from recipe.atomic_output import link_or_copy_atomically, write_json_atomically
 from recipe.sis_api import Job, Task
 
 
 class TransferMismatchError(ValueError):
     """The extracted variables do not fit the target network."""
+
+
+def check_layer_names(network, layers, caller):
+    """Fail fast unless ``layers`` is a non-empty list of names of layers in ``network`` (TypeError, or
+    TransferMismatchError listing the missing names and the network's layers); ``caller`` is named in the message."""
+    if isinstance(layers, str) or not layers:
+        raise TypeError(f"{caller}(layers=...) needs a non-empty list of layer names, got {layers!r}")
+    missing = [name for name in layers if name not in network]
+    if missing:
+        raise TransferMismatchError(f"transferred layer(s) {missing} are not in the target network (layers: "
+                                    f"{list(network)}); fix `layers` or the network dict")
 
 
 def target_param_shapes(network, layers, extern_data):
@@ -58,10 +67,7 @@ def transfer_problems(target_shapes, manifest, layers):
 
 def check_transfer(network, layers, extern_data, manifest):
     """Raise TransferMismatchError listing every problem; return the target shapes if the transfer fits."""
-    missing = [name for name in layers if name not in network]
-    if missing:
-        raise TransferMismatchError(f"transferred layer(s) {missing} are not in the target network (layers: "
-                                    f"{list(network)}); fix the layer names or the network")
+    check_layer_names(network, layers, "check_transfer")
     shapes = target_param_shapes(network, layers, extern_data)
     problems = transfer_problems(shapes, manifest, layers)
     if problems:
@@ -86,12 +92,7 @@ class ValidateTransferJob(Job):
     def __init__(self, network, checkpoint, manifest, extern_data, layers=("conv_1", "conv_2")):
         from recipe.returnn.checkpoint import Checkpoint
 
-        if isinstance(layers, str) or not layers:
-            raise TypeError(f"ValidateTransferJob(layers=...) needs a non-empty list of layer names, got {layers!r}")
-        missing = [name for name in layers if name not in network]
-        if missing:
-            raise TransferMismatchError(f"transferred layer(s) {missing} are not in the target network (layers: "
-                                        f"{list(network)}); fix the layer names or the network")
+        check_layer_names(network, layers, "ValidateTransferJob")
         self.network = network
         self.layers = tuple(layers)
         self.extern_data = extern_data
@@ -111,23 +112,7 @@ class ValidateTransferJob(Job):
         source = self.extracted_checkpoint.ckpt_path
         target = self.out_checkpoint.ckpt_path
         for suffix in (".data-00000-of-00001", ".meta", ".index"):  # the index last: it marks the checkpoint
-            _link_or_copy(source + suffix, target + suffix)
+            link_or_copy_atomically(source + suffix, target + suffix)
         report = {"source_checkpoint": manifest.get("source_checkpoint"), "layers": list(self.layers),
                   "variables": {name: shape for name, shape in sorted(shapes.items())}}
-        tmp = self.out_report.get_path() + ".tmp"
-        with open(tmp, "w") as file:
-            json.dump(report, file, indent=1)
-        os.replace(tmp, self.out_report.get_path())
-
-
-def _link_or_copy(source, target):
-    import shutil
-
-    tmp = target + ".tmp"
-    if os.path.lexists(tmp):
-        os.unlink(tmp)
-    try:
-        os.link(source, tmp)
-    except OSError:
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+        write_json_atomically(self.out_report, report)
