@@ -93,7 +93,7 @@ def transfer_network(network, layers, method="load_on_init", frozen=False, subne
     """The network dict as trained and evaluated (without the loading, which the config adds at run time)."""
     if method not in METHODS:
         raise ValueError(f"unknown transfer method {method!r}; choose one of {METHODS}")
-    check_layer_names(network, layers, "build_transfer_config")
+    check_layer_names(network, layers, "transfer_network")
     if method == "load_on_init":
         net = wrap_in_subnetwork(network, layers, subnetwork_name, subnetwork_layers)
         if frozen:
@@ -130,6 +130,7 @@ def build_transfer_config(config, network, checkpoint, *, method="load_on_init",
         raise ValueError(f"config already sets {taken}; build_transfer_config sets these itself, remove them")
     if not isinstance(frozen, bool):
         raise TypeError(f"frozen must be True or False, got {frozen!r}")
+    check_layer_names(network, layers, "build_transfer_config")  # before list(): a string is not a list of names
     layers = list(layers)
     settings = dict(config)
     settings["network"] = transfer_network(network, layers, method, frozen, subnetwork_name, subnetwork_layers)

@@ -3,7 +3,8 @@
 import pytest
 
 from recipe.transfer.extraction import extract_layer_variables
-from recipe.transfer.validation import TransferMismatchError, ValidateTransferJob, check_transfer
+from recipe.transfer.transfer_config import build_transfer_config
+from recipe.transfer.validation import TransferMismatchError, ValidateTransferJob, check_layer_names, check_transfer
 from tests.recipe.transfer.transfer_setup import EXTERN_DATA, tiny_blstm
 
 
@@ -31,6 +32,21 @@ def test_missing_layer_in_the_target_is_named(extracted):
         check_transfer(network, ["conv_1", "conv_2"], EXTERN_DATA, manifest)
     with pytest.raises(TransferMismatchError, match=r"\['conv_2'\] are not in the target network"):
         ValidateTransferJob(network, checkpoint=None, manifest=None, extern_data=EXTERN_DATA)
+
+
+def test_every_entry_point_checks_layer_names_alike():
+    network = tiny_blstm()
+    entry_points = {
+        "check_layer_names": lambda layers: check_layer_names(network, layers, "check_layer_names"),
+        "build_transfer_config": lambda layers: build_transfer_config({}, network, "/x/ckpt.index", layers=layers),
+        "ValidateTransferJob": lambda layers: ValidateTransferJob(network, None, None, EXTERN_DATA, layers=layers),
+    }
+    for caller, call in entry_points.items():
+        for bad in ("conv_1", []):
+            with pytest.raises(TypeError, match=rf"{caller}\(layers=\.\.\.\) needs a non-empty list"):
+                call(bad)
+        with pytest.raises(TransferMismatchError, match=r"\['conv_9'\] are not in the target network .*fix `layers`"):
+            call(["conv_1", "conv_9"])
 
 
 def test_checkpoint_with_a_same_named_layer_of_another_role_is_refused(trained_baseline, tmp_path):
