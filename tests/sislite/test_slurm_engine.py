@@ -2,13 +2,12 @@
 GPU gres, SIGKILL/cancel/refusal handling against a real one-node Slurm started by scripts/slurm_cluster.sh.
 
 The cluster tests are skipped with the reason where the cluster cannot be started (not root, not Debian); with
-``SISLITE_REQUIRE_SLURM=1`` (CI) they fail instead.
+``SISLITE_REQUIRE_SLURM=1`` (CI) they fail instead (the ``slurm_cluster`` fixture is in conftest.py).
 """
 
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import time
@@ -26,31 +25,7 @@ SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "slurm_cluste
 
 
 # ---------------------------------------------------------------------------------------------------- fixtures
-def _unavailable(reason):
-    if os.environ.get("SISLITE_REQUIRE_SLURM") == "1":
-        pytest.fail(f"SISLITE_REQUIRE_SLURM=1 but {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def slurm_cluster():
-    """A running one-node Slurm; stopped at the end if this session started it."""
-    if os.geteuid() != 0:
-        _unavailable("Slurm tests need root: scripts/slurm_cluster.sh installs Debian packages and starts daemons")
-    if not shutil.which("sbatch") and not shutil.which("apt-get"):
-        _unavailable("Slurm is not installed and apt-get is missing (not Debian): cannot start a test cluster")
-    was_running = subprocess.run([str(SCRIPT), "status"], capture_output=True).returncode == 0
-    try:
-        started = subprocess.run([str(SCRIPT), "start"], capture_output=True, text=True, timeout=900)
-    except subprocess.TimeoutExpired:
-        _unavailable("scripts/slurm_cluster.sh start took longer than 900 s")
-    if started.returncode != 0:
-        _unavailable(f"scripts/slurm_cluster.sh start failed: {(started.stderr or started.stdout).strip()[-600:]}")
-    yield SCRIPT
-    if not was_running:
-        subprocess.run([str(SCRIPT), "stop"], capture_output=True, timeout=120)
-
-
+# slurm_cluster (the one-node cluster, skipped with the reason where it cannot start) is in conftest.py.
 def wait_until(predicate, timeout, what):
     """Poll ``predicate`` every 0.3 s until it returns a true value; fail naming ``what`` after ``timeout`` s."""
     deadline = time.monotonic() + timeout

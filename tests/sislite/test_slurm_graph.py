@@ -3,7 +3,7 @@ graph runs to completion (mini task local, the rest on Slurm, gpu=1 sees a fake 
 out-of-memory kill looks without cgroups) is resubmitted with doubled mem, a task killed at its time limit with
 doubled time, and a cancelled task shows as interrupted and is resubmitted.
 
-Skipped with the reason where the cluster cannot be started (see test_slurm_engine.py); the time-limit test takes
+Skipped with the reason where the cluster cannot be started (the slurm_cluster fixture in conftest.py); the time-limit test takes
 60-90 s because slurmctld checks time limits about every 30 s.
 """
 
@@ -18,7 +18,6 @@ import time
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "scripts" / "slurm_cluster.sh"
 
 FAST_SETTINGS = """
 WAIT_PERIOD_BETWEEN_CHECKS = 1
@@ -96,28 +95,6 @@ class KilledOnce(Job):
         with open(self.out_done.get_path(), "w") as f:
             f.write("done\\n")
 '''
-
-
-def _unavailable(reason):
-    if os.environ.get("SISLITE_REQUIRE_SLURM") == "1":
-        pytest.fail(f"SISLITE_REQUIRE_SLURM=1 but {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def slurm_cluster():
-    if os.geteuid() != 0:
-        _unavailable("Slurm tests need root: scripts/slurm_cluster.sh installs Debian packages and starts daemons")
-    was_running = subprocess.run([str(SCRIPT), "status"], capture_output=True).returncode == 0
-    try:
-        started = subprocess.run([str(SCRIPT), "start"], capture_output=True, text=True, timeout=900)
-    except subprocess.TimeoutExpired:
-        _unavailable("scripts/slurm_cluster.sh start took longer than 900 s")
-    if started.returncode != 0:
-        _unavailable(f"scripts/slurm_cluster.sh start failed: {(started.stderr or started.stdout).strip()[-600:]}")
-    yield
-    if not was_running:
-        subprocess.run([str(SCRIPT), "stop"], capture_output=True, timeout=120)
 
 
 @pytest.fixture
