@@ -30,6 +30,15 @@ def _remove_if_present(path):
         os.unlink(path)
 
 
+def _rename_into_place(temporary, path):
+    """``os.replace(temporary, path)``; ``temporary`` is removed if that fails."""
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        _remove_if_present(temporary)
+        raise
+
+
 @contextlib.contextmanager
 def writing_atomically(path):
     """Context manager yielding a temporary name beside ``path`` for a writer that needs a file name; when the block
@@ -78,11 +87,7 @@ def link_or_copy_atomically(source, target):
     except OSError:
         copy_atomically(source, target)
         return
-    try:
-        os.replace(temporary, target)
-    except BaseException:
-        _remove_if_present(temporary)
-        raise
+    _rename_into_place(temporary, target)
 
 
 def symlink_atomically(source, link):
@@ -90,11 +95,7 @@ def symlink_atomically(source, link):
     link = _path_string(link)
     temporary = temporary_sibling(link)
     os.symlink(os.path.abspath(_path_string(source)), temporary)
-    try:
-        os.replace(temporary, link)
-    except BaseException:
-        _remove_if_present(temporary)
-        raise
+    _rename_into_place(temporary, link)
 
 
 def move_into_place(source, target):
