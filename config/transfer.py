@@ -91,8 +91,13 @@ def evaluate(name, training, returnn_config, hyper, corpus, statistics, profile)
 
 
 def run(profile_name=None):
-    """Build the whole graph for one profile of setups/profiles.py."""
-    profile = profiles.get_profile(profile_name)
+    """Build the whole graph for one profile of setups/profiles.py (default: $TRANSFER_PROFILE or demo)."""
+    return build(profiles.get_profile(profile_name))
+
+
+def build(profile):
+    """Build the whole graph for a profile dict (as returned by ``setups.profiles.get_profile``); returns the
+    report job."""
     batch_independent = profile["batch_independent"]
     corpus = corpus_for(profile)
     statistics = EstimateAlignmentStatisticsJob(corpus.out_hdf["train"], corpus.out_labels,
@@ -127,7 +132,10 @@ def run(profile_name=None):
             layers=networks.TRANSFERRED_LAYERS, subnetwork_layers=networks.FRONTEND_LAYERS)
     for name, returnn_config in blstms.items():
         training = train(name, returnn_config, hyper, profile)
-        rows.append(evaluate(name, training, returnn_config, hyper, corpus, statistics, profile))
+        row = evaluate(name, training, returnn_config, hyper, corpus, statistics, profile)
+        if name != "blstm_scratch":
+            row["settings"] = f"{method}, {name.rsplit('_', 1)[-1]} front-end"
+        rows.append(row)
 
     # 6. The report; the manager prints its table once it exists.
     report = ExperimentReportJob(rows, datasets=SCORED_SETS, title=f"Front-end transfer ({profile['name']} profile, "
