@@ -5,7 +5,7 @@ import re
 
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
-from recipe.sis_api import Job, Task, tk
+from recipe.sis_api import Job, Task
 
 __all__ = ["ReturnnTrainingJob", "GetBestCheckpointJob", "Checkpoint", "check_tensorflow_backend"]
 
@@ -124,7 +124,7 @@ class ReturnnTrainingJob(Job):
 
     def run(self):
         from recipe.returnn.launcher import run_returnn
-        from recipe.returnn.output_files import copy_atomically
+        from recipe.atomic_output import copy_atomically
 
         self.create_files()  # rewritten on every start: num_epochs may have been raised since
         run_returnn(self.out_returnn_config_file.get_path(), python_exe=self.returnn_python_exe,
@@ -208,7 +208,7 @@ class GetBestCheckpointJob(Job):
 
     def run(self):
         from recipe.returnn.learning_rates import epochs_with_score, read_learning_rates
-        from recipe.returnn.output_files import link_or_copy_atomically
+        from recipe.atomic_output import link_or_copy_atomically
 
         scores = read_learning_rates(self.learning_rates)
         if not scores:
