@@ -65,18 +65,25 @@ def test_tries_retry_a_failing_task(sis_setup):
     assert not (job_dir / "error.run.1").exists()
 
 
-def test_killed_resumable_task_is_resumed_and_finishes(sis_setup):
+def _start_manager_on_a_running_resumable_task(sis_setup, name):
+    """Start ``sis manager`` on one Resumable job; once its task runs, return (config, manager, worker pid)."""
     sis_setup.write("testjobs/jobs.py", JOBS)
-    config = sis_setup.write_config("""
+    config = sis_setup.write_config(f"""
         from recipe.sis_api import tk
         from testjobs.jobs import Resumable
-        tk.register_output("resumed.txt", Resumable("r").out)
+        tk.register_output("resumed.txt", Resumable({name!r}).out)
     """)
     manager = sis_setup.start_manager(config)
+    started = lambda: list((sis_setup.root / "work").glob("**/Resumable.*/work/started"))  # noqa: E731
+    if not _wait_for(lambda: started() and started()[0].read_text()):
+        os.killpg(manager.pid, signal.SIGKILL)
+        raise AssertionError("the task did not start")
+    return config, manager, int(started()[0].read_text())
+
+
+def test_killed_resumable_task_is_resumed_and_finishes(sis_setup):
+    _, manager, worker_pid = _start_manager_on_a_running_resumable_task(sis_setup, "r")
     try:
-        started = lambda: list((sis_setup.root / "work").glob("**/Resumable.*/work/started"))  # noqa: E731
-        assert _wait_for(lambda: started() and started()[0].read_text()), "the task did not start"
-        worker_pid = int(started()[0].read_text())
         os.kill(worker_pid, signal.SIGKILL)
         output, _ = manager.communicate(timeout=60)
     finally:
@@ -90,20 +97,9 @@ def test_killed_resumable_task_is_resumed_and_finishes(sis_setup):
 
 
 def test_killed_manager_and_worker_resume_in_the_next_manager(sis_setup):
-    sis_setup.write("testjobs/jobs.py", JOBS)
-    config = sis_setup.write_config("""
-        from recipe.sis_api import tk
-        from testjobs.jobs import Resumable
-        tk.register_output("resumed.txt", Resumable("m").out)
-    """)
-    manager = sis_setup.start_manager(config)
-    try:
-        started = lambda: list((sis_setup.root / "work").glob("**/Resumable.*/work/started"))  # noqa: E731
-        assert _wait_for(lambda: started() and started()[0].read_text()), "the task did not start"
-        worker_pid = int(started()[0].read_text())
-    finally:
-        os.killpg(manager.pid, signal.SIGKILL)
-        manager.communicate(timeout=30)
+    config, manager, worker_pid = _start_manager_on_a_running_resumable_task(sis_setup, "m")
+    os.killpg(manager.pid, signal.SIGKILL)
+    manager.communicate(timeout=30)
     os.kill(worker_pid, signal.SIGKILL)  # the worker has its own process group
     assert _wait_for(lambda: not os.path.exists(f"/proc/{worker_pid}") or
                      open(f"/proc/{worker_pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z", 10)
