@@ -17,7 +17,7 @@ TRANSFER_METHODS = ("load_on_init", "preload_from_files", "custom_param_importer
 
 DEMO = {
     # Synthetic connected-digit corpus (recipe/corpus); replace by "corpus_hdf" to bring your own.
-    "corpus": {"num_utterances": 1200, "seed": 1, "unit": "word"},
+    "corpus": {"num_utterances": 1000, "seed": 1, "unit": "word"},
     # To use an existing RETURNN HDF corpus instead (recipe/corpus/import_hdf.py), e.g.
     # {"hdf": {"train": tk.Path("/data/train.hdf"), "dev": ..., "test": ...}, "labels": ["<sil>", "oh", ...],
     #  "silence_index": 0, "transcripts": {"train": tk.Path(...), "dev": ..., "test": ...}}
@@ -26,7 +26,7 @@ DEMO = {
     "batch_independent": False,
     "baseline": {
         "network": {"window": 17, "lin_dim": 256, "ff_dim": 512},
-        "num_epochs": 6,
+        "num_epochs": 5,
         "learning_rate": 1e-3,
     },
     "blstm": {
