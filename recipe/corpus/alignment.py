@@ -3,7 +3,8 @@
 Each phoneme runs from its event's start sample to the next event's start. Quirks handled: stops (``t``, ``k``) are
 reported at the burst, so their start moves back over the exact-zero closure before it; pause phonemes (``_``...)
 and everything before the first phoneme are silence; the linking glide ``;`` belongs to the word it is reported
-with. A frame's label is the label at its centre sample (frames are 160 samples = 10 ms at 16 kHz).
+with. flite's phones (see :func:`flite_segments`) come with end times and need none of these fixes. A frame's label is
+the label at its centre sample (frames are 160 samples = 10 ms at 16 kHz).
 """
 
 from recipe.corpus import lexicon
@@ -54,6 +55,30 @@ def phoneme_segments(samples, phonemes, words, accent, sample_rate):
                 start -= 1
             previous.end = start
         segments.append(Segment(start, end, words[word_index], lexicon.arpabet(event.name, accent)))
+    return segments
+
+
+def flite_segments(num_samples, phones, words, voice):
+    """Segments for flite's ``[(phone, end_sample)]`` of the text ``" ".join(words)``: each phone runs from the
+    previous phone's end to its own (clipped to ``num_samples``), ``pau`` is silence, and the phones are assigned to
+    the words through :data:`lexicon.FLITE_PRONUNCIATIONS`; a clear error if flite spoke anything else."""
+    spoken = [name for name, _ in phones if name != lexicon.FLITE_PAUSE]
+    expected = [phone for word in words for phone in lexicon.FLITE_PRONUNCIATIONS[word]]
+    if spoken != expected:
+        raise ValueError(f"flite voice {voice} spoke {spoken} for {' '.join(words)!r}, expected {expected}: update "
+                         f"recipe/corpus/lexicon.py FLITE_PRONUNCIATIONS")
+    owners = [word for word in words for _ in lexicon.FLITE_PRONUNCIATIONS[word]]
+    segments, start, spoken_index = [], 0, 0
+    for name, end in phones:
+        end = min(end, num_samples)
+        if name == lexicon.FLITE_PAUSE:
+            if end > start:
+                segments.append(Segment(start, end, None, None))
+        else:
+            if end > start:
+                segments.append(Segment(start, end, owners[spoken_index], lexicon.flite_arpabet(name)))
+            spoken_index += 1
+        start = max(start, end)
     return segments
 
 

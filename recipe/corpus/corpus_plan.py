@@ -10,8 +10,12 @@ SPLITS = ("train", "dev", "test")
 
 
 def check_parameters(num_utterances, split_fractions, speakers_per_split, digits, speed_range, snr_db_range,
-                     noise_colors, silence_s_range):
+                     noise_colors, silence_s_range, flite_fraction=0.0):
     """Fail fast, naming the parameter and the fix."""
+    if isinstance(flite_fraction, bool) or not isinstance(flite_fraction, (int, float)) \
+            or not 0.0 <= flite_fraction <= 1.0:
+        raise ValueError(f"flite_fraction={flite_fraction!r}: need the share of speakers with a flite voice, "
+                         f"0.0 .. 1.0")
     if not isinstance(num_utterances, int) or num_utterances < len(SPLITS):
         raise ValueError(f"num_utterances={num_utterances!r}: need an int >= {len(SPLITS)} (one per split)")
     for name, value in (("split_fractions", split_fractions), ("speakers_per_split", speakers_per_split)):
@@ -42,20 +46,27 @@ def split_counts(num_utterances, split_fractions):
 
 
 def plan_corpus(num_utterances, seed, split_fractions, speakers_per_split, digits, speed_range, snr_db_range,
-                noise_colors, silence_s_range, data_path):
-    """``(speakers, specs)``: ``{split: [Speaker]}`` and the list of utterance specs (dicts), split by split."""
+                noise_colors, silence_s_range, data_path, flite_fraction=0.0):
+    """``(speakers, specs)``: ``{split: [Speaker]}`` and the list of utterance specs (dicts), split by split.
+
+    With ``flite_fraction > 0`` that share of each split's speakers speaks with a flite voice; their voices come
+    from a random stream of their own, so every other draw (and every espeak-ng utterance) stays as without flite.
+    """
     import numpy
 
     check_parameters(num_utterances, split_fractions, speakers_per_split, digits, speed_range, snr_db_range,
-                     noise_colors, silence_s_range)
+                     noise_colors, silence_s_range, flite_fraction)
     seed_sequence = numpy.random.SeedSequence([int(seed), 0xD161])
     speaker_seed, utterance_seed = seed_sequence.spawn(2)
     speaker_rng = numpy.random.default_rng(speaker_seed)
     rng = numpy.random.default_rng(utterance_seed)
+    flite_rng = numpy.random.default_rng(numpy.random.SeedSequence([int(seed), 0xF117E]))
     counts = split_counts(num_utterances, split_fractions)
     speakers, specs = {}, []
     for split in SPLITS:
         speakers[split] = speakers_module.draw_speakers(speaker_rng, speakers_per_split[split], f"{split}-spk")
+        if flite_fraction > 0:
+            speakers_module.assign_flite_voices(flite_rng, speakers[split], flite_fraction)
         voices = {s.speaker_id: s.voice_definition(data_path) for s in speakers[split]}
         for index in range(counts[split]):
             speaker = speakers[split][index % len(speakers[split])]
@@ -75,4 +86,8 @@ def plan_corpus(num_utterances, seed, split_fractions, speakers_per_split, digit
                 "snr_db": round(float(rng.uniform(*snr_db_range)), 2),
                 "noise_seed": int(rng.integers(2 ** 63 - 1)),
             })
+            if speaker.flite_voice is not None:
+                # flite's speaking rate: its default duration scaled like espeak-ng's 175 words per minute default
+                specs[-1].update(engine="flite", flite_voice=speaker.flite_voice,
+                                 duration_stretch=round(175.0 / specs[-1]["words_per_minute"], 4))
     return speakers, specs

@@ -20,6 +20,15 @@ ESPEAK_TO_ARPABET = {
 """espeak-ng phoneme mnemonics (stress marks removed) of the digit words -> ARPAbet; ``;`` is the linking glide
 espeak-ng inserts in e.g. "three oh"."""
 
+FLITE_PRONUNCIATIONS = {
+    "oh": ("ow",), "zero": ("z", "ih", "r", "ow"), "one": ("w", "ah", "n"), "two": ("t", "uw"),
+    "three": ("th", "r", "iy"), "four": ("f", "ao", "r"), "five": ("f", "ay", "v"), "six": ("s", "ih", "k", "s"),
+    "seven": ("s", "eh", "v", "ax", "n"), "eight": ("ey", "t"), "nine": ("n", "ay", "n"),
+}
+"""The phones flite (CMU lexicon) speaks for each digit word, in every one of its voices."""
+
+FLITE_PAUSE = "pau"
+
 STOP_PHONEMES = frozenset({"t", "t[", "k"})
 """Phonemes espeak-ng reports at their burst; their closure precedes the reported start."""
 
@@ -50,3 +59,12 @@ def arpabet(espeak_phoneme, accent):
         raise ValueError(f"espeak-ng phoneme {espeak_phoneme!r} (accent {accent}) has no ARPAbet mapping: add it to "
                          f"recipe/corpus/lexicon.py ESPEAK_TO_ARPABET")
     return ESPEAK_TO_ARPABET[name]
+
+
+def flite_arpabet(flite_phone):
+    """ARPAbet phone of a flite phone (flite's are lower-case ARPAbet; its schwa ``ax`` becomes AH)."""
+    name = "AH" if flite_phone == "ax" else flite_phone.upper()
+    if name not in PHONE_LABELS[1:]:
+        raise ValueError(f"flite phone {flite_phone!r} is not among the phone labels: add it to "
+                         f"recipe/corpus/lexicon.py PHONE_LABELS")
+    return name

@@ -1,6 +1,6 @@
 """Synthetic speakers: an English accent plus voice traits (vocal-tract length, pitch, roughness, breathiness,
-speaking rate), written as espeak-ng voice files. Stock espeak-ng variants f2-f5/m2 are avoided: their echo leaks
-into labelled silence."""
+speaking rate), written as espeak-ng voice files; a share of speakers may speak with a flite voice instead. Stock
+espeak-ng variants f2-f5/m2 are avoided: their echo leaks into labelled silence."""
 
 ACCENTS = ("en", "en-US", "en-029", "en-GB-scotland", "en-GB-x-gbclan", "en-GB-x-gbcwmd", "en-GB-x-rp",
            "en-US-nyc")
@@ -23,7 +23,14 @@ class Speaker:
         self.formant_scale, self.pitch_base, self.pitch_spread = formant_scale, pitch_base, pitch_spread
         self.roughness, self.breath, self.words_per_minute = roughness, breath, words_per_minute
 
+    flite_voice = None
+    """The flite voice (see :mod:`recipe.corpus.flite`) this speaker speaks with instead of espeak-ng, or None."""
+
     def as_dict(self):
+        """The speaker's traits; a flite speaker has only its id, engine, voice and speaking rate."""
+        if self.flite_voice is not None:
+            return {"speaker_id": self.speaker_id, "engine": "flite", "flite_voice": self.flite_voice,
+                    "words_per_minute": self.words_per_minute}
         return dict(self.__dict__)
 
     def voice_definition(self, data_path):
@@ -61,3 +68,13 @@ def draw_speakers(rng, count, id_prefix, accents=ACCENTS):
             words_per_minute=int(rng.integers(140, 211)),
         ))
     return speakers
+
+
+def assign_flite_voices(rng, speakers, fraction):
+    """Give ``round(fraction * len(speakers))`` of ``speakers``, picked with numpy Generator ``rng``, a flite voice
+    drawn from :data:`recipe.corpus.flite.FLITE_VOICES` (sets their ``flite_voice``)."""
+    from recipe.corpus.flite import FLITE_VOICES
+
+    count = int(round(fraction * len(speakers)))
+    for index in sorted(int(i) for i in rng.permutation(len(speakers))[:count]):
+        speakers[index].flite_voice = FLITE_VOICES[int(rng.integers(len(FLITE_VOICES)))]

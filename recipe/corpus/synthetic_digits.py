@@ -9,10 +9,13 @@ from recipe.corpus import corpus_plan, lexicon
 class SyntheticDigitsCorpusJob(Job):
     """Synthesises ``num_utterances`` connected-digit utterances (``digits`` = (min, max) words each) with espeak-ng
     (pip-only ``espeakng-loader``) and random speakers, speed perturbation, leading/trailing silence and
-    white/pink/brown noise; labels come from the synthesizer's own phoneme events.
+    white/pink/brown noise; labels come from the synthesizer's own phoneme events. ``flite_fraction`` (share of each
+    split's speakers, 0.0 .. 1.0) speak with one of flite's 16 kHz voices instead (Debian package ``flite``; labels
+    from ``flite -psdur`` phone end times); with ``flite_fraction > 0`` and no ``flite`` program the job fails at
+    construction and again before writing anything, naming ``apt-get install flite``.
 
-    Hashed: every parameter except ``workers``. Output is byte-identical for the same parameters, whatever the
-    number of workers.
+    Hashed: every parameter except ``workers``; ``flite_fraction`` only when not 0.0 (so jobs from before it
+    existed keep their ids). Output is byte-identical for the same parameters, whatever the number of workers.
 
     Outputs: ``out_hdf`` {"train", "dev", "test": Path} RETURNN HDF (``data``: 16 kHz float32 samples, dim 1;
     ``classes``: int32 per 10 ms frame, exactly ``frontend_output_frames(num_samples)`` frames: the audio is
@@ -23,18 +26,22 @@ class SyntheticDigitsCorpusJob(Job):
     Finished when all outputs exist (each is written under a temporary name and renamed).
     """
 
+    __sis_hash_exclude__ = {"flite_fraction": 0.0}
+
     def __init__(self, num_utterances=2000, seed=1, unit="word", split_fractions=None, speakers_per_split=None,
                  digits=(1, 7), speed_range=(0.9, 1.1), snr_db_range=(10.0, 40.0),
-                 noise_colors=("white", "pink", "brown"), silence_s_range=(0.1, 0.5), workers=2):
+                 noise_colors=("white", "pink", "brown"), silence_s_range=(0.1, 0.5), workers=2, flite_fraction=0.0):
         self.num_utterances, self.seed, self.unit = num_utterances, seed, unit
         self.split_fractions = split_fractions or {"train": 0.8, "dev": 0.1, "test": 0.1}
         self.speakers_per_split = speakers_per_split or {"train": 24, "dev": 4, "test": 4}
         self.digits, self.speed_range, self.snr_db_range = tuple(digits), tuple(speed_range), tuple(snr_db_range)
         self.noise_colors, self.silence_s_range = tuple(noise_colors), tuple(silence_s_range)
-        self.workers = workers
+        self.workers, self.flite_fraction = workers, flite_fraction
         lexicon.labels_for_unit(unit)
         corpus_plan.check_parameters(num_utterances, self.split_fractions, self.speakers_per_split, self.digits,
-                                     self.speed_range, self.snr_db_range, self.noise_colors, self.silence_s_range)
+                                     self.speed_range, self.snr_db_range, self.noise_colors, self.silence_s_range,
+                                     flite_fraction)
+        _check_flite_available(flite_fraction)
         self.out_hdf = {split: self.output_path(f"{split}.hdf") for split in corpus_plan.SPLITS}
         self.out_transcripts = {split: self.output_path(f"{split}.transcripts.txt") for split in corpus_plan.SPLITS}
         self.out_labels = self.output_path("labels.json")
@@ -66,9 +73,12 @@ def generate_corpus(params, hdf_paths, transcript_paths, labels_path, summary_pa
     from recipe.corpus.utterance import SAMPLE_RATE
 
     labels = lexicon.labels_for_unit(params.unit)
+    flite_fraction = getattr(params, "flite_fraction", 0.0)
+    _check_flite_available(flite_fraction)
     speakers, specs = corpus_plan.plan_corpus(
         params.num_utterances, params.seed, params.split_fractions, params.speakers_per_split, params.digits,
-        params.speed_range, params.snr_db_range, params.noise_colors, params.silence_s_range, data_path())
+        params.speed_range, params.snr_db_range, params.noise_colors, params.silence_s_range, data_path(),
+        flite_fraction)
     rendered = render_in_order(specs, params.unit, params.workers)
     summary = {"sample_rate": SAMPLE_RATE, "unit": params.unit, "splits": {}}
     for split in corpus_plan.SPLITS:
@@ -95,3 +105,10 @@ def generate_corpus(params, hdf_paths, transcript_paths, labels_path, summary_pa
     summary["hours"] = round(sum(s["hours"] for s in summary["splits"].values()), 4)
     write_json_atomically(labels_path, {"unit": params.unit, "labels": list(labels), "silence_index": 0})
     write_json_atomically(summary_path, summary, sort_keys=True)
+
+
+def _check_flite_available(flite_fraction):
+    if flite_fraction and flite_fraction > 0:
+        from recipe.corpus.flite import check_installed
+
+        check_installed(f"SyntheticDigitsCorpusJob(flite_fraction={flite_fraction!r})")
