@@ -16,6 +16,7 @@ from recipe.corpus.espeak import data_path
 from recipe.corpus.flite import FliteNotInstalledError, parse_phone_durations
 from recipe.corpus.synthetic_digits import SyntheticDigitsCorpusJob, generate_corpus
 from setups.networks import frontend_output_frames
+from tests.recipe.corpus.rendered_checks import assert_one_frontend_frame_per_label, assert_silence_is_silent
 
 
 def _install_flite():
@@ -59,22 +60,14 @@ def test_every_speaker_of_a_full_flite_corpus_uses_a_flite_voice(specs):
 
 
 def test_audio_length_gives_one_frontend_frame_per_label(rendered):
-    for result in rendered:
-        num_frames = len(result["classes"])
-        assert len(result["audio"]) == 160 * num_frames + 320 == len(result["clean"])
-        assert frontend_output_frames(len(result["audio"])) == num_frames
+    assert_one_frontend_frame_per_label(rendered)
 
 
 def test_silence_frames_have_near_zero_clean_energy(rendered):
     for result in rendered:
-        labels, num_frames = result["classes"], len(result["classes"])
-        energy = (result["clean"][160:160 + 160 * num_frames].astype(numpy.float64).reshape(num_frames, 160) ** 2
-                  ).mean(axis=1)
-        interior = (labels == 0) & (numpy.r_[0, labels[:-1]] == 0) & (numpy.r_[labels[1:], 0] == 0)
-        assert interior.sum() > 10
-        assert energy[interior].max() < 1e-4 * energy[labels > 0].mean()
+        energy, speech = assert_silence_is_silent(result)
         # speech frames are not silent: the labels cover the spoken part, not flite's pauses
-        assert numpy.median(energy[labels > 0]) > 1e-3 * energy[labels > 0].mean()
+        assert numpy.median(energy[speech]) > 1e-3 * energy[speech].mean()
 
 
 def test_word_labels_follow_the_spoken_words(specs, rendered):

@@ -6,6 +6,7 @@ import pytest
 from recipe.corpus import corpus_plan, lexicon, utterance
 from recipe.corpus.espeak import data_path
 from setups.networks import frontend_output_frames
+from tests.recipe.corpus.rendered_checks import assert_one_frontend_frame_per_label, assert_silence_is_silent
 
 
 @pytest.fixture(scope="module")
@@ -22,21 +23,12 @@ def rendered(specs):
 
 
 def test_audio_length_gives_one_frontend_frame_per_label(rendered):
-    for result in rendered:
-        num_frames = len(result["classes"])
-        assert len(result["audio"]) == 160 * num_frames + 320 == len(result["clean"])
-        assert frontend_output_frames(len(result["audio"])) == num_frames
+    assert_one_frontend_frame_per_label(rendered)
 
 
 def test_silence_frames_have_near_zero_clean_energy(rendered):
     for result in rendered:
-        labels, num_frames = result["classes"], len(result["classes"])
-        energy = (result["clean"][160:160 + 160 * num_frames].astype(numpy.float64).reshape(num_frames, 160) ** 2
-                  ).mean(axis=1)
-        # frames whose neighbours are silence too (a boundary frame straddles the onset)
-        interior = (labels == 0) & (numpy.r_[0, labels[:-1]] == 0) & (numpy.r_[labels[1:], 0] == 0)
-        assert interior.sum() > 10
-        assert energy[interior].max() < 1e-4 * energy[labels > 0].mean()
+        assert_silence_is_silent(result)
         assert (numpy.abs(result["audio"][:160]) > 0).any(), "noise covers the padding too"
 
 
