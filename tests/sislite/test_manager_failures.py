@@ -65,6 +65,16 @@ def test_tries_retry_a_failing_task(sis_setup):
     assert not (job_dir / "error.run.1").exists()
 
 
+def _sleeper_graph(sis_setup, arguments):
+    """A config whose one output comes from ``Sleeper(<arguments>)``."""
+    sis_setup.write("testjobs/jobs.py", JOBS)
+    return sis_setup.write_config(f"""
+        from recipe.sis_api import tk
+        from testjobs.jobs import Sleeper
+        tk.register_output("slept.txt", Sleeper({arguments}).out)
+    """)
+
+
 def _start_manager_on_a_running_resumable_task(sis_setup, name):
     """Start ``sis manager`` on one Resumable job; once its task runs, return (config, manager, worker pid)."""
     sis_setup.write("testjobs/jobs.py", JOBS)
@@ -109,12 +119,7 @@ def test_killed_manager_and_worker_resume_in_the_next_manager(sis_setup):
 
 
 def test_second_manager_on_same_setup_refuses(sis_setup):
-    sis_setup.write("testjobs/jobs.py", JOBS)
-    config = sis_setup.write_config("""
-        from recipe.sis_api import tk
-        from testjobs.jobs import Sleeper
-        tk.register_output("slept.txt", Sleeper(3).out)
-    """)
+    config = _sleeper_graph(sis_setup, "3")
     first = sis_setup.start_manager(config)
     try:
         assert _wait_for(lambda: sis_setup.job_dirs("Sleeper.*"))
@@ -131,12 +136,7 @@ def test_second_manager_on_same_setup_refuses(sis_setup):
 
 
 def test_time_limit_is_enforced_and_recorded(sis_setup):
-    sis_setup.write("testjobs/jobs.py", JOBS)
-    config = sis_setup.write_config("""
-        from recipe.sis_api import tk
-        from testjobs.jobs import Sleeper
-        tk.register_output("slept.txt", Sleeper(60, time_h=1.5 / 3600).out)
-    """)
+    config = _sleeper_graph(sis_setup, "60, time_h=1.5 / 3600")
     start = time.monotonic()
     result = sis_setup.run_manager(config, timeout=50)
     assert result.returncode == 1, result.output
@@ -148,12 +148,7 @@ def test_time_limit_is_enforced_and_recorded(sis_setup):
 
 
 def test_exit_code_137_is_recorded_as_out_of_memory(sis_setup):
-    sis_setup.write("testjobs/jobs.py", JOBS)
-    config = sis_setup.write_config("""
-        from recipe.sis_api import tk
-        from testjobs.jobs import Sleeper
-        tk.register_output("slept.txt", Sleeper(0, oom=True).out)
-    """)
+    config = _sleeper_graph(sis_setup, "0, oom=True")
     result = sis_setup.run_manager(config)
     assert result.returncode == 1, result.output
     [job_dir] = sis_setup.job_dirs("Sleeper.*")
@@ -177,12 +172,7 @@ def test_a_job_that_cannot_be_loaded_is_an_error_with_its_log(sis_setup):
 
 
 def test_new_manager_adopts_a_worker_that_outlived_the_old_one(sis_setup):
-    sis_setup.write("testjobs/jobs.py", JOBS)
-    config = sis_setup.write_config("""
-        from recipe.sis_api import tk
-        from testjobs.jobs import Sleeper
-        tk.register_output("slept.txt", Sleeper(4).out)
-    """)
+    config = _sleeper_graph(sis_setup, "4")
     manager = sis_setup.start_manager(config)
     try:
         assert _wait_for(lambda: sis_setup.job_dirs("Sleeper.*") and
