@@ -61,9 +61,15 @@ def returnn_settings(profile, corpus, hyper):
     }
 
 
+def rqmt_arguments(profile, kind):
+    """The profile's resources for ``kind`` ("train" or "eval") as the jobs' ``cpu_rqmt=``/``mem_rqmt=``/...
+    arguments (never hashed)."""
+    return {f"{key}_rqmt": value for key, value in profile["rqmt"][kind].items()}
+
+
 def train(name, returnn_config, hyper, profile):
     job = ReturnnTrainingJob(returnn_config, num_epochs=hyper["num_epochs"], device=profile["device"],
-                             **{f"{key}_rqmt": value for key, value in profile["rqmt"]["train"].items()})
+                             **rqmt_arguments(profile, "train"))
     job.add_alias(f"train/{name}")
     tk.register_output(f"{name}/learning_curve.png", job.out_plot_se)
     return job
@@ -72,7 +78,7 @@ def train(name, returnn_config, hyper, profile):
 def evaluate(name, training, returnn_config, hyper, corpus, statistics, profile):
     """FER/CE on dev and test, and WER from decoding the posteriors; returns the report row."""
     checkpoint = training.out_checkpoints[hyper["num_epochs"]]
-    rqmt = {f"{key}_rqmt": value for key, value in profile["rqmt"]["eval"].items()}
+    rqmt = rqmt_arguments(profile, "eval")
     eval_sets = {split: corpus_dataset(corpus, split) for split in SCORED_SETS}
     scores = ReturnnEvalJob(checkpoint, returnn_config, eval_sets, device=profile["device"], **rqmt)
     scores.add_alias(f"eval/{name}")
