@@ -4,6 +4,7 @@ import os
 
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
+from recipe.returnn.launcher import task_rqmt
 from recipe.returnn.training import check_tensorflow_backend
 from recipe.sis_api import Job, Task
 
@@ -58,7 +59,7 @@ class ReturnnEvalJob(Job):
         self.log_verbosity = log_verbosity
         self.device = device
         self.returnn_python_exe = returnn_python_exe
-        self.rqmt = {"cpu": cpu_rqmt, "mem": mem_rqmt, "time": time_rqmt, "gpu": 1 if device == "gpu" else 0}
+        self.rqmt = task_rqmt("ReturnnEvalJob", device, cpu_rqmt, mem_rqmt, time_rqmt)
         self.out_scores = self.output_path("scores.json")
 
     @staticmethod

@@ -3,6 +3,7 @@
 import os
 
 from recipe.returnn.evaluation import DATASET_KEYS, RUN_KEYS, ReturnnEvalJob
+from recipe.returnn.launcher import task_rqmt
 from recipe.sis_api import Job, Task
 
 
@@ -39,7 +40,7 @@ class ReturnnForwardJob(Job):
         self.log_verbosity = log_verbosity
         self.device = device
         self.returnn_python_exe = returnn_python_exe
-        self.rqmt = {"cpu": cpu_rqmt, "mem": mem_rqmt, "time": time_rqmt, "gpu": 1 if device == "gpu" else 0}
+        self.rqmt = task_rqmt("ReturnnForwardJob", device, cpu_rqmt, mem_rqmt, time_rqmt)
         self.out_returnn_config_file = self.output_path("returnn.config")
         self.out_hdf = self.output_path("output.hdf")
 

@@ -31,6 +31,14 @@ class ReturnnError(RuntimeError):
                          f"\n--- RETURNN's error: {error_line}")
 
 
+def task_rqmt(job_name, device, cpu, mem, time):
+    """The ``rqmt`` of a RETURNN task: cpu/mem (GB)/time (h) as given, one GPU for ``device="gpu"``. Rejects any
+    other device than "cpu" or "gpu" (named with ``job_name``)."""
+    if device not in ("cpu", "gpu"):
+        raise ValueError(f"{job_name}(device={device!r}): use 'cpu' or 'gpu'")
+    return {"cpu": cpu, "mem": mem, "time": time, "gpu": 1 if device == "gpu" else 0}
+
+
 def returnn_command(config_file, python_exe=None, extra_args=()):
     """``[<python>, "-m", "returnn", <config>, ...]``; python defaults to the interpreter running the task."""
     return [python_exe or sys.executable, "-m", "returnn", os.fspath(config_file), *extra_args]

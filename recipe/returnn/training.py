@@ -5,6 +5,7 @@ import re
 
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
+from recipe.returnn.launcher import task_rqmt
 from recipe.sis_api import Job, Task
 
 __all__ = ["ReturnnTrainingJob", "GetBestCheckpointJob", "Checkpoint", "check_tensorflow_backend"]
@@ -53,8 +54,6 @@ class ReturnnTrainingJob(Job):
     def __init__(self, returnn_config, *, log_verbosity=3, device="cpu", num_epochs=1, save_interval=1,
                  keep_epochs=None, time_rqmt=4, mem_rqmt=4, cpu_rqmt=2, returnn_python_exe=None):
         self.returnn_config = self.final_config(returnn_config)
-        if device not in ("cpu", "gpu"):
-            raise ValueError(f"ReturnnTrainingJob(device={device!r}): use 'cpu' or 'gpu'")
         if not isinstance(num_epochs, int) or num_epochs < 1:
             raise ValueError(f"ReturnnTrainingJob(num_epochs={num_epochs!r}): must be a positive int")
         if not isinstance(save_interval, int) or save_interval < 1:
@@ -67,7 +66,7 @@ class ReturnnTrainingJob(Job):
             raise ValueError("ReturnnTrainingJob: give keep_epochs or 'cleanup_old_models' in the config, not both")
         self.keep_epochs = None if keep_epochs is None else sorted(set(keep_epochs))
         self.returnn_python_exe = returnn_python_exe
-        self.rqmt = {"cpu": cpu_rqmt, "mem": mem_rqmt, "time": time_rqmt, "gpu": 1 if device == "gpu" else 0}
+        self.rqmt = task_rqmt("ReturnnTrainingJob", device, cpu_rqmt, mem_rqmt, time_rqmt)
 
         self.out_returnn_config_file = self.output_path("returnn.config")
         self.out_learning_rates = self.output_path("learning_rates")
