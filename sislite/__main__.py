@@ -1,7 +1,7 @@
 """The ``sis`` command: ``sis manager|m [-r] [-co] [-cio] [-io] [CONFIG...]``, ``sis console|c [-c CMD] [--script]
 [CONFIG...]`` and ``sis worker ...`` (internal).
 
-When RWTH Sisyphus is installed, the whole command line is handed to it (``python -m sisyphus ...``);
+When RWTH Sisyphus is installed, the whole command line is handed to it (see :func:`hand_over_to_rwth`);
 ``SISLITE_FORCE=1`` runs sislite instead.
 """
 
@@ -33,6 +33,43 @@ def rwth_sisyphus_available():
                 if "JobSingleton" in f.read():
                     return True
     return False
+
+
+def _launcher():
+    """An executable file that starts ``sis`` with a command line: this program when it is one (the ``sis``
+    console script of either package, RWTH's ``sis`` file), else RWTH's ``sisyphus`` or a ``sis`` script next to
+    the running Python; None when there is none (e.g. ``python -m sislite`` with RWTH Sisyphus only on PYTHONPATH)."""
+    program = sys.argv[0] if sys.argv else ""
+    if os.path.isfile(program) and os.access(program, os.X_OK):
+        return os.path.abspath(program)
+    bin_dir = os.path.dirname(sys.executable)
+    for name in ("sisyphus", "sis"):
+        candidate = os.path.join(bin_dir, name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def hand_over_to_rwth(argv):
+    """Run RWTH Sisyphus' own ``main`` in this process, with ``sys.argv[0]`` an executable launcher.
+
+    RWTH Sisyphus starts its workers with ``SIS_COMMAND`` (``[python, sys.argv[0]]``) and, for
+    ``--redirect_output``, re-executes ``sys.argv`` as a command; both work only when ``sys.argv[0]`` is an executable
+    script that takes sis' command line, as RWTH's own ``sis`` is. Ours is one too (it hands over again), so this
+    works whichever package's ``sis`` was installed last. ``python -m sisyphus`` would leave the non-executable
+    ``sisyphus/__main__.py`` there, and every task would fail with PermissionError."""
+    launcher = _launcher()
+    if launcher is None:
+        print(f"sis: RWTH Sisyphus is installed, but there is no executable `sis` or `sisyphus` script to start its "
+              f"workers with ({sys.argv[0] if sys.argv else '?'} is not executable and {os.path.dirname(sys.executable)} "
+              f"has neither); run the `sis` script installed with this setup or with RWTH Sisyphus, or set "
+              f"SISLITE_FORCE=1 to use the bundled sislite", file=sys.stderr)
+        return 2
+    sys.argv = [launcher] + list(argv)
+    from sisyphus.__main__ import main as rwth_main
+
+    status = rwth_main()
+    return status if isinstance(status, int) else 0
 
 
 def _parser():
@@ -69,7 +106,7 @@ def _parser():
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if os.environ.get("SISLITE_FORCE") != "1" and rwth_sisyphus_available():
-        os.execv(sys.executable, [sys.executable, "-m", "sisyphus"] + list(argv))
+        return hand_over_to_rwth(argv)
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, format="[%(asctime)s] %(levelname)s: %(message)s",
                         datefmt="%H:%M:%S")

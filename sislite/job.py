@@ -326,7 +326,7 @@ class Job(metaclass=JobSingleton):
         lines = [f"TAG: {tag}" for tag in sorted(self.tags)]
         lines += [f"INPUT: {path}" for path in sorted(p.get_path() for p in self._sis_inputs)]
         lines += [f"PARAMETER: {key}: {value}" for key, value in sorted(self._sis_kwargs.items())]
-        lines += [f"ALIAS: {alias}" for alias in self._sis_aliases]
+        lines += [f"ALIAS: {alias}" for alias in sorted(self._sis_aliases)]
         return "\n".join(lines) + "\n"
 
     def sh(self, command, *args, except_return_codes=(0,), **kwargs):

@@ -4,6 +4,8 @@ that job's ``output/`` directory and hashes as ``("<creator id>/output", path)``
 passes an absolute path (use ``hash_overwrite`` for those)."""
 
 import ast
+import gzip
+import math
 import os
 import pickle
 
@@ -130,8 +132,25 @@ class Path(AbstractPath):
     """A file or directory (``tk.Path``)."""
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_NON_FINITE = {"nan": math.nan, "inf": math.inf}
+
+
+def _literal_with_non_finite(text):
+    """``ast.literal_eval`` that also reads ``nan`` and ``inf`` (what ``repr`` writes for non-finite floats)."""
+
+    class _Names(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id in _NON_FINITE:
+                return ast.copy_location(ast.Constant(_NON_FINITE[node.id]), node)
+            return node
+
+    return ast.literal_eval(_Names().visit(ast.parse(text.strip(), mode="eval")))
+
+
 class Variable(AbstractPath):
-    """A value stored in a file: ``set(value)`` writes ``repr(value)`` (or a pickle) atomically, ``get()`` reads it."""
+    """A value stored in a file: ``set(value)`` writes ``repr(value)`` (or, with ``pickle=True``, a gzip-compressed
+    pickle, as RWTH Sisyphus does) atomically, ``get()`` reads it (plain pickles of older sislite versions too)."""
 
     def __init__(self, path, creator=None, pickle=False, backup=None, **kwargs):
         super().__init__(path, creator=creator, **kwargs)
@@ -150,11 +169,13 @@ class Variable(AbstractPath):
             return None
         if self.pickle:
             with open(path, "rb") as f:
+                compressed = f.read(2) == _GZIP_MAGIC
+            with (gzip.open if compressed else open)(path, "rb") as f:
                 return pickle.load(f)
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             text = f.read()
         try:
-            return ast.literal_eval(text)
+            return _literal_with_non_finite(text)
         except (ValueError, SyntaxError):
             return text.strip()
 
@@ -162,10 +183,10 @@ class Variable(AbstractPath):
         path = self.get_path()
         tmp = f"{path}.tmp.{os.getpid()}"
         if self.pickle:
-            with open(tmp, "wb") as f:
+            with gzip.open(tmp, "wb") as f:
                 pickle.dump(value, f)
         else:
-            with open(tmp, "w") as f:
+            with open(tmp, "w", encoding="utf-8") as f:
                 f.write(repr(value) + "\n")
         os.replace(tmp, path)
 

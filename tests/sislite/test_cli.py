@@ -12,7 +12,8 @@ FAKE_RWTH = {
     "sisyphus/__init__.py": "",
     "sisyphus/job.py": "class JobSingleton(type):\n    pass\n",
     "sisyphus/manager.py": "",
-    "sisyphus/__main__.py": "import sys\nprint('RWTH SISYPHUS', sys.argv[1:])\n",
+    "sisyphus/__main__.py": "import os, sys\n\n\ndef main():\n    print('RWTH SISYPHUS', sys.argv[1:])\n"
+                            "    print('LAUNCHER EXECUTABLE', os.access(sys.argv[0], os.X_OK))\n",
 }
 
 
@@ -35,6 +36,8 @@ def test_hands_the_command_line_to_rwth_sisyphus_when_installed(tmp_path):
     result = _sis(["manager", "-r", "config/x.py"], tmp_path, env)
     assert result.returncode == 0, result.stderr
     assert "RWTH SISYPHUS ['manager', '-r', 'config/x.py']" in result.stdout
+    # RWTH re-executes sys.argv to start a worker: its first element must be a program, not a .py file.
+    assert "LAUNCHER EXECUTABLE True" in result.stdout
 
 
 def test_sislite_force_keeps_sislite_and_unrelated_sisyphus_is_ignored(tmp_path):
