@@ -103,7 +103,8 @@ def run(profile_name=None):
 
 def build(profile):
     """Build the whole graph for a profile dict (as returned by ``setups.profiles.get_profile``); returns the
-    report job."""
+    report job. The profile is checked against setups/profile_schema.py first, before any job is built."""
+    profile = profiles.check(profile)
     batch_independent = profile["batch_independent"]
     corpus = corpus_for(profile)
     statistics = EstimateAlignmentStatisticsJob(corpus.out_hdf["train"], corpus.out_labels,

@@ -7,13 +7,16 @@ and LSTM layers. ``full`` is the user's setup for a GPU cluster: the networks ex
 Select with ``TRANSFER_PROFILE=full sis manager config/transfer.py`` or ``sis manager "config/transfer.run('full')"``.
 Edit values here, not in job code: every value that changes a result changes the job hashes that depend on it;
 ``device``, ``rqmt`` and ``num_epochs`` do not (raising ``num_epochs`` continues the same trainings).
+Every key, its type, range and meaning: setups/profile_schema.py (``python -m setups.profile_schema`` prints the
+table). A profile is checked against it before any job is built; an unknown or missing key stops at once.
 """
 
 import copy
+import difflib
 import os
 
-TRANSFER_METHODS = ("load_on_init", "preload_from_files", "custom_param_importer", "initializer")
-"""How the BLSTM's conv_1/conv_2 get the baseline's values (see recipe/transfer/transfer_config.py)."""
+from recipe.profile_check import check_profile
+from setups import profile_schema
 
 DEMO = {
     # Synthetic connected-digit corpus (recipe/corpus); replace by "corpus_hdf" to bring your own.
@@ -55,19 +58,21 @@ FULL.update({
 PROFILES = {"demo": DEMO, "full": FULL}
 
 
+def check(profile):
+    """``profile`` checked against setups/profile_schema.py, defaults filled in (in place); raises
+    ``recipe.profile_check.ProfileError`` naming each unknown, missing or out-of-range key."""
+    return check_profile(profile, profile_schema.SCHEMA, profile.get("name", "<unnamed>"), __file__,
+                         profile_schema.__file__)
+
+
 def get_profile(name=None):
-    """A copy of the named profile (default: ``$TRANSFER_PROFILE`` or ``demo``)."""
+    """A checked copy of the named profile (default: ``$TRANSFER_PROFILE`` or ``demo``)."""
     name = name or os.environ.get("TRANSFER_PROFILE", "demo")
     if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r} (from TRANSFER_PROFILE or the config call); "
-                         f"choose one of {sorted(PROFILES)}")
+        close = difflib.get_close_matches(name, PROFILES, n=1)
+        raise ValueError(f"unknown profile {name!r} (from TRANSFER_PROFILE or the config call)"
+                         + (f" (did you mean {close[0]!r}?)" if close else "")
+                         + f"; choose one of {sorted(PROFILES)} or add it to PROFILES in {__file__}")
     profile = copy.deepcopy(PROFILES[name])
-    method = profile["transfer"]["method"]
-    if method not in TRANSFER_METHODS:
-        raise ValueError(f"setups/profiles.py: transfer method {method!r} is unknown; choose one of "
-                         f"{TRANSFER_METHODS}")
-    unknown = sorted(set(profile["transfer"]["variants"]) - {"frozen", "finetuned"})
-    if unknown:
-        raise ValueError(f"setups/profiles.py: transfer variants {unknown} are unknown; use 'frozen', 'finetuned'")
     profile["name"] = name
-    return profile
+    return check(profile)

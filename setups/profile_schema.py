@@ -1,0 +1,134 @@
+"""Every key a profile of setups/profiles.py may hold: its type, range and what it does (the reference for users).
+
+Each profile is checked against :data:`SCHEMA` before any job is built (``setups.profiles.get_profile`` and
+``config/transfer.py``'s ``build``): an unknown, missing, mistyped or out-of-range key stops ``sis manager`` at once
+with the profile's name, the closest valid key and the file to edit. A table of all keys:
+``python -m setups.profile_schema``.
+
+Adding a key is one line in the right section below, e.g.
+``"seeds": Key(tuple, "training seeds, one training per seed", default=(1,)),`` and then ``profile["seeds"]`` in the
+plan. ``default=`` is filled in when a profile leaves the key out (so existing profiles keep working: choose a
+default that keeps today's job ids); ``optional=True`` leaves it out (the job's or RETURNN's own default applies);
+neither: every profile must set it. ``returnn=True`` marks a key handed to RETURNN unchanged as the config option of
+that name; tests/setups/test_profile_schema.py checks that RETURNN reads every such option.
+"""
+
+from recipe.corpus.lexicon import UNITS
+from recipe.profile_check import Key, Section, schema_table
+from recipe.scoring.decoding import SEARCH_METHODS
+from recipe.transfer.transfer_config import METHODS as TRANSFER_METHODS
+
+TRANSFER_VARIANTS = ("frozen", "finetuned")
+DEVICES = ("cpu", "gpu")
+
+
+def network_sizes(doc, **keys):
+    """The ``network`` section of a training: keyword arguments of its function in setups/networks.py."""
+    return Section(f"sizes of {doc} (keyword arguments of its function in setups/networks.py; left out: the user's "
+                   "sizes)", keys)
+
+
+def trained_model(network):
+    """The section of one trained model: its network sizes, epochs and learning rate."""
+    return Section("one trained model", {
+        "network": network,
+        "num_epochs": Key(int, "epochs to train (not hashed: raising it continues the same training)", min=1),
+        "learning_rate": Key(float, "RETURNN's learning_rate of this training; lower it when the loss turns NaN/inf",
+                             min=1e-9, max=10.0, returnn=True),
+    })
+
+
+def task_resources(doc):
+    """Resource requests of one kind of task (never hashed)."""
+    return Section(doc, {
+        "cpu": Key(int, "cores (also RETURNN's thread count)", min=1),
+        "mem": Key(float, "memory in GB", min=0.1),
+        "time": Key(float, "time limit in hours", min=0.01),
+    })
+
+
+SCHEMA = {
+    "name": Key(str, "the profile's name (set by get_profile)", optional=True),
+    "corpus": Section("the synthetic connected-digit corpus: arguments of SyntheticDigitsCorpusJob "
+                      "(recipe/corpus/synthetic_digits.py); used when corpus_hdf is None", {
+        "num_utterances": Key(int, "utterances over train, dev and test", min=10),
+        "seed": Key(int, "random seed of the corpus", min=0),
+        "unit": Key(str, "label unit of the frame targets", choices=tuple(UNITS)),
+        "split_fractions": Key(dict, "fraction of utterances per split, e.g. {'train': 0.8, 'dev': 0.1, "
+                                     "'test': 0.1}", optional=True),
+        "speakers_per_split": Key(dict, "number of voices per split, e.g. {'train': 24, 'dev': 4, 'test': 4}",
+                                  optional=True),
+        "digits": Key(tuple, "(fewest, most) digits per utterance", optional=True),
+        "speed_range": Key(tuple, "(slowest, fastest) speaking-rate factor", optional=True),
+        "snr_db_range": Key(tuple, "(lowest, highest) signal-to-noise ratio in dB", optional=True),
+        "noise_colors": Key(tuple, "noise kinds mixed in", choices=("white", "pink", "brown"), optional=True),
+        "silence_s_range": Key(tuple, "(shortest, longest) silence between words in seconds", optional=True),
+        "workers": Key(int, "processes generating audio (not hashed)", min=1, optional=True),
+        "flite_fraction": Key(float, "fraction of utterances spoken by flite voices (needs apt-get install flite)",
+                              min=0.0, max=1.0, optional=True),
+    }),
+    "corpus_hdf": Section("your own RETURNN HDF corpus instead of the synthetic one: arguments of "
+                          "ImportHdfCorpusJob (recipe/corpus/import_hdf.py); None: the synthetic corpus", {
+        "hdf": Key(dict, "{split: tk.Path(...)} of HDF files with raw 16 kHz samples and frame-wise classes"),
+        "labels": Key(tuple, "the label names, index = class id"),
+        "silence_index": Key(int, "class id of silence", min=0, optional=True),
+        "unit": Key(str, "label unit", choices=tuple(UNITS), optional=True),
+        "transcripts": Key(dict, "{split: tk.Path(...)} of word transcripts (for WER)", optional=True),
+        "sample_rate": Key(int, "samples per second of the audio", min=1, optional=True),
+    }, nullable=True),
+    "batch_independent": Key(bool, "the variant of both networks whose outputs do not depend on batching "
+                                   "(setups/networks.py)"),
+    "baseline": trained_model(network_sizes("the CNN-DNN baseline", **{
+        "conv_1_channels": Key(int, "conv_1 filters", min=1, optional=True),
+        "conv_2_channels": Key(int, "conv_2 filters", min=1, optional=True),
+        "window": Key(int, "frames in window_1", min=1, optional=True),
+        "lin_dim": Key(int, "units of lin_1", min=1, optional=True),
+        "ff_dim": Key(int, "units of ff_2", min=1, optional=True),
+    })),
+    "blstm": trained_model(network_sizes("the BLSTM", **{
+        "rnn_layer_nodes": Key(int, "units per LSTM direction (the user's rnnLayerNodes)", min=1, optional=True),
+        "conv_1_channels": Key(int, "conv_1 filters (must match the baseline's)", min=1, optional=True),
+        "conv_2_channels": Key(int, "conv_2 filters (must match the baseline's)", min=1, optional=True),
+        "lin_dim": Key(int, "units of lin_1", min=1, optional=True),
+        "ff_dim": Key(int, "units of ff_2 .. ff_4", min=1, optional=True),
+        "lstm_unit": Key(str, "RETURNN rec unit of the LSTMs", optional=True),
+    })),
+    "transfer": Section("how the BLSTM gets the baseline's conv_1/conv_2 (recipe/transfer/transfer_config.py)", {
+        "method": Key(str, "the loading method", choices=TRANSFER_METHODS),
+        "variants": Key(tuple, "which transferred BLSTMs to train", choices=TRANSFER_VARIANTS),
+    }),
+    "training": Section("RETURNN options of every training, passed to RETURNN as they are", {
+        "batch_size": Key(int, "frames (here: audio samples) per batch", min=1, returnn=True),
+        "max_seqs": Key(int, "sequences per batch at most", min=1, optional=True, returnn=True),
+        "max_seq_length": Key((int, dict), "longer sequences are skipped in training", optional=True,
+                              returnn=True),
+        "optimizer": Key(dict, "e.g. {'class': 'adam'}", returnn=True),
+        "gradient_clip": Key(float, "clip each gradient value to +-this (0: off); helps against NaN/inf losses",
+                             min=0.0, optional=True, returnn=True),
+        "gradient_clip_global_norm": Key(float, "clip the global gradient norm to this (0: off); helps against "
+                                                "NaN/inf losses", min=0.0, optional=True, returnn=True),
+        "gradient_noise": Key(float, "stddev of Gaussian noise added to gradients (0: off)", min=0.0,
+                              optional=True, returnn=True),
+        "accum_grad_multiple_step": Key(int, "accumulate gradients over this many batches", min=1, optional=True,
+                                        returnn=True),
+    }),
+    "decoding": Section("word decoding of the posteriors: arguments of DecodeWordsJob (recipe/scoring/decoding.py)", {
+        "method": Key(str, "search", choices=SEARCH_METHODS),
+        "prior_scale": Key(float, "weight of the label prior subtracted from the log posteriors", min=0.0,
+                           optional=True),
+        "duration_scale": Key(float, "weight of the word-duration model (viterbi)", min=0.0, optional=True),
+        "word_penalty": Key(float, "log-score added per word (viterbi)", optional=True),
+        "min_frames": Key(int, "shortest word in frames", min=1, optional=True, nullable=True),
+        "max_frames": Key(int, "longest word in frames (viterbi)", min=1, optional=True, nullable=True),
+        "smoothing_window": Key(int, "odd median-filter width over frame labels (greedy)", min=1, optional=True),
+    }),
+    "device": Key(str, "where RETURNN runs (not hashed)", choices=DEVICES),
+    "rqmt": Section("resource requests (never hashed)", {
+        "train": task_resources("of each training task"),
+        "eval": task_resources("of each evaluation and forward task"),
+    }),
+}
+"""The keys of a profile; see the module docstring for how to add one."""
+
+if __name__ == "__main__":
+    print("\n".join(schema_table(SCHEMA)))
