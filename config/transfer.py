@@ -26,7 +26,7 @@ from recipe.scoring.decoding import DecodeWordsJob, EstimateAlignmentStatisticsJ
 from recipe.scoring.scoring import ScoreWerJob
 from recipe.transfer.extraction import ExtractLayerVariablesJob
 from recipe.transfer.transfer_config import build_transfer_config
-from recipe.transfer.validation import ValidateTransferJob
+from recipe.transfer.validation import ValidateTransferJob, check_layer_names
 from setups import networks, profiles
 
 SCORED_SETS = ("dev", "test")
@@ -111,16 +111,19 @@ def build(profile):
                                                 corpus.out_transcripts["train"]).out_statistics
     rows = []
 
-    # 2. The CNN-DNN baseline.
+    # 2. The CNN-DNN baseline; the transferred layers must exist in both networks before anything is trained.
     hyper = profile["baseline"]
     baseline_network = networks.baseline_network(batch_independent, **hyper["network"])
+    blstm_network = networks.blstm_network(batch_independent=batch_independent, **profile["blstm"]["network"])
+    for network_name, network in (("baseline_network", baseline_network), ("blstm_network", blstm_network)):
+        check_layer_names(network, networks.TRANSFERRED_LAYERS, "config/transfer.py", network_name=network_name,
+                          defined_in=f"{networks.__file__} (TRANSFERRED_LAYERS, {network_name})")
     baseline_config = ReturnnConfig({**returnn_settings(profile, corpus, hyper), "network": baseline_network})
     baseline = train("baseline_cnn_dnn", baseline_config, hyper, profile)
     rows.append(evaluate("baseline_cnn_dnn", baseline, baseline_config, hyper, corpus, statistics, profile))
 
     # 3. Its conv_1/conv_2, checked against the BLSTM's front-end before any BLSTM training starts.
     hyper = profile["blstm"]
-    blstm_network = networks.blstm_network(batch_independent=batch_independent, **hyper["network"])
     settings = returnn_settings(profile, corpus, hyper)
     extracted = ExtractLayerVariablesJob(baseline.out_checkpoints[profile["baseline"]["num_epochs"]],
                                          layers=networks.TRANSFERRED_LAYERS)

@@ -12,6 +12,10 @@ details follow on later lines. The pick is the last exception line that carries 
 * without any exception line, the last non-empty line is used.
 
 Lines are cut to :data:`MAX_CHARS` characters (TF repeats whole label sequences in its messages).
+
+The finder also keeps the layer RETURNN was building when it failed (:meth:`ErrorLineFinder.layer_name`): the last
+``name`` in the locals of a ``construct_layer`` / ``GetLayer.__call__`` frame of the traceback (RETURNN's error for
+an unknown layer class names only the class).
 """
 
 import re
@@ -22,6 +26,9 @@ MAX_CHARS = 300
 NAMED_EXCEPTION = re.compile(r"^(?:[A-Za-z_]\w*\.)*(?:\w*(?:Error|Exception|Exit|Interrupt)|Exception)(?::\s.*|:?)$")
 TRACEBACK_END = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?::\s.*|:?)$")
 TRACEBACK_START = "Traceback (most recent call last):"
+FRAME = re.compile(r'^\s+File ".*", line \d+, in (?P<function>\S+)')
+LAYER_FRAMES = ("TFNetwork.construct_layer", "GetLayer.__call__", "TFNetwork.construct_from_dict")
+NAME_LOCAL = re.compile(r"^\s+name = <local> '(?P<name>[^']+)'")
 
 
 def shorten(line, max_chars=MAX_CHARS):
@@ -44,12 +51,19 @@ class ErrorLineFinder:
         self._informative = None
         self._vague = None
         self._last_line = None
+        self._in_layer_frame = False
+        self._layer_name = None
 
     def feed(self, line):
         line = line.rstrip("\r\n")
         if not line.strip():
             return
         self._last_line = line
+        frame = FRAME.match(line)
+        if frame:
+            self._in_layer_frame = frame.group("function") in LAYER_FRAMES
+        elif self._in_layer_frame and NAME_LOCAL.match(line):
+            self._layer_name = NAME_LOCAL.match(line).group("name")
         ends_traceback = self._in_traceback and not line[0].isspace()
         if line.strip() == TRACEBACK_START:
             self._in_traceback = True
@@ -61,6 +75,10 @@ class ErrorLineFinder:
                 self._vague = line
             else:
                 self._informative = line
+
+    def layer_name(self):
+        """The layer RETURNN was building in the last traceback, or None."""
+        return self._layer_name
 
     def error_line(self):
         """The chosen line, shortened; "no output" when nothing was fed."""

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 
+from recipe.returnn.error_hints import hint_for
 from recipe.returnn.error_line import ErrorLineFinder, shorten
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -21,14 +22,16 @@ class ReturnnError(RuntimeError):
     its output, and ends with the error line again, so that it is also among the last lines of the task log (what
     the manager shows of a failed job)."""
 
-    def __init__(self, returncode, config_file, error_line, tail):
+    def __init__(self, returncode, config_file, error_line, tail, hint=None):
         self.returncode = returncode
         self.config_file = config_file
         self.error_line = error_line
         self.tail = tail
-        super().__init__(f"RETURNN failed (exit code {returncode}) running {config_file}: {error_line}\n"
+        self.hint = hint
+        hint_line = f"\n--- hint: {hint}" if hint else ""
+        super().__init__(f"RETURNN failed (exit code {returncode}) running {config_file}: {error_line}{hint_line}\n"
                          f"--- last lines of RETURNN's output ---\n" + "\n".join(tail) +
-                         f"\n--- RETURNN's error: {error_line}")
+                         f"\n--- RETURNN's error: {error_line}{hint_line}")
 
 
 def task_rqmt(job_name, device, cpu, mem, time):
@@ -112,4 +115,6 @@ def run_returnn(config_file, *, python_exe=None, cpu_threads=1, device="cpu", ex
         return
     if returncode in (137, -signal.SIGKILL):
         raise subprocess.CalledProcessError(137, command)
-    raise ReturnnError(returncode, os.fspath(config_file), error_lines.error_line(), list(tail))
+    error_line = error_lines.error_line()
+    raise ReturnnError(returncode, os.fspath(config_file), error_line, list(tail),
+                       hint_for(error_line, error_lines.layer_name()))

@@ -6,6 +6,8 @@ each variable with both shapes. The checkpoint must hold the transferred layers 
 same-named layer of the target with another role (``lin_1``, ``output``) can never be filled from the baseline.
 """
 
+import difflib
+
 from recipe.atomic_output import link_or_copy_atomically, write_json_atomically
 from recipe.sis_api import Job, Task
 
@@ -14,15 +16,20 @@ class TransferMismatchError(ValueError):
     """The extracted variables do not fit the target network."""
 
 
-def check_layer_names(network, layers, caller):
+def check_layer_names(network, layers, caller, network_name="the target network", defined_in=None):
     """Fail fast unless ``layers`` is a non-empty list of names of layers in ``network`` (TypeError, or
-    TransferMismatchError listing the missing names and the network's layers); ``caller`` is named in the message."""
+    TransferMismatchError listing the missing names, the closest existing ones and the network's layers); ``caller``
+    is named in the message, and ``defined_in`` (e.g. "setups/networks.py") as the file to fix."""
     if isinstance(layers, str) or not layers:
         raise TypeError(f"{caller}(layers=...) needs a non-empty list of layer names, got {layers!r}")
     missing = [name for name in layers if name not in network]
     if missing:
-        raise TransferMismatchError(f"transferred layer(s) {missing} are not in the target network (layers: "
-                                    f"{list(network)}); fix `layers` or the network dict")
+        close = {name: difflib.get_close_matches(str(name), list(network), n=1) for name in missing}
+        hints = ", ".join(f"{name!r} -> {found[0]!r}" for name, found in close.items() if found)
+        raise TransferMismatchError(
+            f"transferred layer(s) {missing} are not in {network_name}" + (f" (did you mean {hints}?)" if hints else "")
+            + f" (layers: {list(network)}); fix `layers` or the network dict"
+            + (f" in {defined_in}" if defined_in else ""))
 
 
 def target_param_shapes(network, layers, extern_data):

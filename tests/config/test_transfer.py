@@ -109,3 +109,15 @@ def test_building_the_graph_imports_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"SISLITE_FORCE": "1", "PATH": "/usr/bin:/bin"}, cwd=REPO)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
+
+
+def test_a_wrong_transferred_layer_name_points_at_setups_networks(monkeypatch):
+    from recipe.transfer.validation import TransferMismatchError
+    from setups import networks
+
+    monkeypatch.setattr(networks, "TRANSFERRED_LAYERS", ("conv_1", "conv2"))
+    with pytest.raises(TransferMismatchError) as error:
+        build()
+    message = str(error.value)
+    assert "['conv2'] are not in baseline_network (did you mean 'conv2' -> 'conv_2'?)" in message
+    assert "setups/networks.py (TRANSFERRED_LAYERS, baseline_network)" in message

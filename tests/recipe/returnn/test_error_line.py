@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from recipe.returnn.error_line import MAX_CHARS, find_error_line, shorten
+from recipe.returnn.error_hints import hint_for, returnn_layer_classes
+from recipe.returnn.error_line import MAX_CHARS, ErrorLineFinder, find_error_line, shorten
 from recipe.returnn.launcher import ReturnnError
 
 LOGS = Path(__file__).parent / "returnn_logs"
@@ -31,6 +32,7 @@ def test_tf_step_error_beats_the_generic_rethrow_and_the_shutdown_line():
     ("missing_data.log", "FileNotFoundError: [Errno 2] Unable to synchronously open file (unable to open file: "
                          "name = '/nonexistent/train.hdf'"),
     ("classes_dim_mismatch.log", "AssertionError: key 'classes' dim mismatch."),
+    ("unknown_layer_class.log", "Exception: unknown layer class 'lineer'"),
 ])
 def test_recorded_failures(log, expected):
     assert find_error_line(_lines(log)).startswith(expected)
@@ -69,3 +71,35 @@ def test_returnn_error_message_starts_and_ends_with_the_error_line():
                           "not found")
     assert "Trainer not finalized, quitting." in message
     assert message[-1] == "--- RETURNN's error: LayerNotFound: layer 'x' not found"
+
+
+def _finder(name):
+    finder = ErrorLineFinder()
+    for line in _lines(name):
+        finder.feed(line)
+    return finder
+
+
+def test_an_unknown_layer_class_names_the_layer_the_closest_class_and_the_file():
+    finder = _finder("unknown_layer_class.log")  # ff_2 has "class": "lineer"
+    assert finder.layer_name() == "ff_2"
+    hint = hint_for(finder.error_line(), finder.layer_name())
+    assert hint == ("layer 'ff_2' of the network has \"class\": 'lineer', which RETURNN does not know (did you mean "
+                    "'linear'?); fix the network dict (here: setups/networks.py)")
+
+
+def test_a_nan_loss_hints_at_learning_rate_and_gradient_clipping():
+    finder = _finder("nan_loss.log")
+    hint = hint_for(finder.error_line(), finder.layer_name())
+    assert "lower the learning rate" in hint and "gradient_clip_global_norm" in hint
+
+
+@pytest.mark.parametrize("log", ["negative_label.log", "missing_data.log", "layer_not_found.log"])
+def test_other_errors_get_no_hint(log):
+    finder = _finder(log)
+    assert hint_for(finder.error_line(), finder.layer_name()) is None
+
+
+def test_the_layer_classes_come_from_the_installed_returnn():
+    classes = returnn_layer_classes()
+    assert {"linear", "conv", "rec", "softmax", "subnetwork"} <= set(classes)

@@ -18,7 +18,8 @@ def _run_failing(job):
     assert not os.path.exists(job.out_learning_rates.get_path())
     assert not job._sis_finished()
     assert failure.value.error_line.removesuffix(" ...") in log.getvalue()  # RETURNN's own line (maybe cut)
-    assert str(failure.value).endswith(failure.value.error_line)  # last in the task log: the manager shows it
+    last_lines = str(failure.value).splitlines()[-2:]  # last in the task log: the manager shows them
+    assert f"--- RETURNN's error: {failure.value.error_line}" in last_lines
     return str(failure.value)
 
 
@@ -26,6 +27,7 @@ def test_bad_layer_class(corpus_dir):
     network = {**tiny_setup.tiny_network(), "ff_2": {"class": "no_such_layer", "from": ["lin_1"]}}
     message = _run_failing(ReturnnTrainingJob(tiny_setup.tiny_config(str(corpus_dir), network=network)))
     assert "no_such_layer" in message
+    assert "hint: layer 'ff_2' of the network has \"class\": 'no_such_layer'" in message.splitlines()[-1]
 
 
 def test_nan_loss_stops_training(corpus_dir):
@@ -34,6 +36,7 @@ def test_nan_loss_stops_training(corpus_dir):
     network["output"]["from"] = ["nan"]
     message = _run_failing(ReturnnTrainingJob(tiny_setup.tiny_config(str(corpus_dir), network=network)))
     assert "nan" in message.lower()
+    assert "lower the learning rate" in message.splitlines()[-1] and "gradient_clip" in message
 
 
 def test_missing_data_file(corpus_dir):
