@@ -2,6 +2,10 @@
 # file works with the bundled sislite and with RWTH Sisyphus). Cluster users: see settings_slurm.py.
 import os as _os
 
+# Packages importable by configs: RWTH Sisyphus' defaults plus setups/ (networks and profiles), which RWTH Sisyphus
+# does not find otherwise (it does not put the setup directory on sys.path). Recipes never import setups/.
+IMPORT_PATHS = ["config", "recipe", "recipe/", "setups"]
+
 # Finished markers count at once and inputs need no minimum age: jobs run on this machine's file system.
 WAIT_PERIOD_JOB_FS_SYNC = 0
 WAIT_PERIOD_JOB_CLEANUP = 0

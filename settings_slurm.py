@@ -12,6 +12,10 @@ import importlib as _importlib
 # The package running this file: "sisyphus" (RWTH Sisyphus) or "sislite" (bundled); both have the same engine modules.
 _SIS_PACKAGE = __name__.rpartition(".")[0] or "sislite"
 
+# Packages importable by configs: RWTH Sisyphus' defaults plus setups/ (networks and profiles), which RWTH Sisyphus
+# does not find otherwise (it does not put the setup directory on sys.path). Recipes never import setups/.
+IMPORT_PATHS = ["config", "recipe", "recipe/", "setups"]
+
 # Requirements of a task that does not give them (cpu cores, mem in GB, time in hours).
 SLURM_DEFAULT_RQMT = {"cpu": 1, "mem": 2, "time": 1}
 # Extra sbatch options for every submission, e.g. ["-p", "gpu", "--account=myproject"].

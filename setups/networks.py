@@ -7,8 +7,8 @@ pad layer pads each sequence at its own end (``handle_dynamic_dims``) and, in th
 zeroes the frames past each sequence's end before the window layer reads them. As written, the pad goes to the end
 of the padded batch and the window sees other sequences' padding, so scores move slightly with the batching.
 
-Front-end geometry: for ``T`` input samples, conv_1 gives ``T1 = (T - 400) // 10 + 1`` frames and conv_2 (after the
-time padding of 20 + 20) gives ``T1 // 16 + 1`` frames; see :func:`frontend_output_frames`.
+Front-end geometry (frames per input length, the corpus' padding rule): ``recipe/corpus/frontend_geometry.py``,
+which the corpus recipes use; its constants are the sizes of the layers written here (tests/setups checks that).
 """
 
 import copy
@@ -18,23 +18,6 @@ FRONTEND_LAYERS = ("conv_1", "pad_conv_1_time_dim", "conv_2", "flatten_conv")
 
 TRANSFERRED_LAYERS = ("conv_1", "conv_2")
 """The layers whose trained variables are carried from the baseline into the BLSTM."""
-
-CONV_1_FILTER, CONV_1_STRIDE, CONV_2_FILTER, CONV_2_STRIDE, CONV_1_TIME_PAD = 400, 10, 40, 16, 20
-
-
-def frontend_output_frames(num_samples):
-    """Number of frames the front-end produces for ``num_samples`` input samples (0 if too short)."""
-    if num_samples < CONV_1_FILTER:
-        return 0
-    conv_1_frames = (num_samples - CONV_1_FILTER) // CONV_1_STRIDE + 1
-    return (conv_1_frames + 2 * CONV_1_TIME_PAD - CONV_2_FILTER) // CONV_2_STRIDE + 1
-
-
-def samples_for_frames(num_frames):
-    """Audio length (samples) whose front-end output has exactly ``num_frames`` frames: 160 per frame plus 160
-    samples of padding on each side (the corpus pads every utterance this way)."""
-    return 160 * num_frames + 320
-
 
 def frontend(batch_independent=False, conv_1_channels=64, conv_2_channels=128):
     """conv_1 .. flatten_conv as the user wrote them; reads from the network input ("data")."""

@@ -56,7 +56,7 @@ def read_sequence_lengths(path, target_key="classes"):
 def check_frame_lengths(path, target_key="classes"):
     """Raise :class:`CorpusLengthError` naming the first sequence whose frame count is not
     ``frontend_output_frames(num_samples)``; returns the lengths when all match."""
-    from setups.networks import frontend_output_frames, samples_for_frames
+    from recipe.corpus.frontend_geometry import frontend_output_frames, samples_for_frames
 
     lengths = read_sequence_lengths(path, target_key)
     for tag, num_samples, num_frames in lengths:

@@ -20,7 +20,7 @@ def render_utterance(spec, unit, synthesizer=None):
     import numpy
 
     from recipe.corpus.espeak import get_synthesizer
-    from setups.networks import samples_for_frames
+    from recipe.corpus.frontend_geometry import samples_for_frames
 
     if spec.get("engine", "espeak") == "flite":
         raw, sample_rate, segments = _speak_with_flite(spec)

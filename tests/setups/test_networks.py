@@ -1,19 +1,14 @@
-"""The mission's networks as data: exact layer dicts and the front-end length formula."""
+"""The mission's networks as data: exact layer dicts, with the sizes recipe/corpus/frontend_geometry.py assumes."""
 
+from recipe.corpus.frontend_geometry import CONV_1_FILTER, CONV_1_STRIDE, CONV_1_TIME_PAD, CONV_2_FILTER, CONV_2_STRIDE
 from setups import networks
 
 
-def test_frontend_formula_matches_layer_geometry():
-    for num_samples in range(400, 20000, 37):
-        conv_1 = (num_samples - 400) // 10 + 1
-        conv_2 = (conv_1 + 40 - 40) // 16 + 1
-        assert networks.frontend_output_frames(num_samples) == conv_2
-
-
-def test_padding_rule_gives_one_frame_per_label():
-    for frames in range(1, 500):
-        assert networks.frontend_output_frames(networks.samples_for_frames(frames)) == frames
-    assert networks.frontend_output_frames(399) == 0
+def test_the_layers_have_the_sizes_the_corpus_geometry_assumes():
+    layers = networks.frontend()
+    assert (layers["conv_1"]["filter_size"], layers["conv_1"]["strides"]) == ((CONV_1_FILTER,), CONV_1_STRIDE)
+    assert layers["pad_conv_1_time_dim"]["padding"] == CONV_1_TIME_PAD
+    assert (layers["conv_2"]["filter_size"][0], layers["conv_2"]["strides"]) == (CONV_2_FILTER, CONV_2_STRIDE)
 
 
 def test_baseline_is_the_users_dict():

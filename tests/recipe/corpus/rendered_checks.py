@@ -2,7 +2,7 @@
 
 import numpy
 
-from setups.networks import frontend_output_frames
+from recipe.corpus.frontend_geometry import frontend_output_frames
 
 
 def assert_one_frontend_frame_per_label(rendered):

@@ -15,7 +15,7 @@ from recipe.corpus.alignment import flite_segments
 from recipe.corpus.espeak import data_path
 from recipe.corpus.flite import FliteNotInstalledError, parse_phone_durations
 from recipe.corpus.synthetic_digits import SyntheticDigitsCorpusJob, generate_corpus
-from setups.networks import frontend_output_frames
+from recipe.corpus.frontend_geometry import frontend_output_frames
 from tests.recipe.corpus.rendered_checks import assert_one_frontend_frame_per_label, assert_silence_is_silent
 
 

@@ -9,7 +9,7 @@ from recipe.corpus.hdf_corpus import CorpusLengthError, check_frame_lengths, wri
 from recipe.corpus.import_hdf import ImportHdfCorpusJob, import_corpus
 from recipe.corpus.lexicon import WORD_LABELS
 from recipe.sis_api import tk
-from setups.networks import samples_for_frames
+from recipe.corpus.frontend_geometry import samples_for_frames
 
 
 def _write(path, frame_counts, bad_tag=None):

@@ -5,7 +5,7 @@ import pytest
 
 from recipe.corpus import corpus_plan, lexicon, utterance
 from recipe.corpus.espeak import data_path
-from setups.networks import frontend_output_frames
+from recipe.corpus.frontend_geometry import frontend_output_frames
 from tests.recipe.corpus.rendered_checks import assert_one_frontend_frame_per_label, assert_silence_is_silent
 
 

@@ -14,7 +14,7 @@ def write_tiny_hdf(filename, num_seqs, seed, split):
     import numpy as np
     from returnn.datasets.hdf import SimpleHDFWriter
 
-    from setups.networks import frontend_output_frames, samples_for_frames
+    from recipe.corpus.frontend_geometry import frontend_output_frames, samples_for_frames
 
     rng = np.random.default_rng(seed)
     writer = SimpleHDFWriter(filename, dim=1, ndim=2, extra_type={"classes": (NUM_CLASSES, 1, "int32")})

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from setups.networks import baseline_network, samples_for_frames
+from recipe.corpus.frontend_geometry import samples_for_frames
+from setups.networks import baseline_network
 from tests.recipe.transfer.transfer_setup import (CONV_1_CHANNELS, CONV_2_CHANNELS, N_CLASSES, base_settings,
                                                    run_returnn)
 
