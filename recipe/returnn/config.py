@@ -1,7 +1,8 @@
 """``ReturnnConfig``: a RETURNN config as data, hashed by what changes a result, written as a readable file.
 
 Hashed: ``config`` (the dict, with Paths/Checkpoints by their own hash and Python functions/classes by their source
-code), ``python_prolog`` and ``python_epilog`` (by source). Not hashed: ``post_config`` (device, num_epochs, log
+code and the values, imports and helpers they refer to: ``recipe/returnn/python_code.py``), ``python_prolog`` and
+``python_epilog`` (by source); docstrings and comments in code are not hashed. Not hashed: ``post_config`` (device, num_epochs, log
 settings, model paths). Paths and Checkpoints anywhere in either dict are found by Sisyphus as job inputs (they are
 attributes of this object). The written file is plain Python that ``python -m returnn <file>`` runs by hand.
 """
@@ -12,6 +13,7 @@ import pprint
 import textwrap
 
 from recipe.atomic_output import write_atomically
+from recipe.returnn.python_code import PythonFunction, hashed_source, merge_definitions
 from recipe.sis_api import sisyphus, tk
 
 RESULT_NEUTRAL_KEYS = ("device", "log", "log_verbosity", "model", "tf_log_dir")
@@ -35,34 +37,6 @@ class CodeWrapper:
 
     def __hash__(self):
         return hash(self.code)
-
-
-class PythonFunction:
-    """A function or class captured by its source when the ReturnnConfig was built; written as its definition and
-    referenced by name. Hashed by ``(name, source)``, so editing the body changes every hash that contains it."""
-
-    def __init__(self, obj):
-        self.name = obj.__name__
-        try:
-            self.source = textwrap.dedent(inspect.getsource(obj))
-        except (OSError, TypeError) as exc:
-            raise ValueError(f"cannot read the source of {obj!r} for the RETURNN config ({exc}); define it with "
-                             f"`def` in a module file (not a lambda, not interactively)") from exc
-        if self.name == "<lambda>":
-            raise ValueError(f"a lambda cannot go into a RETURNN config (source {self.source.strip()!r}); "
-                             f"use a named `def` function")
-
-    def __repr__(self):
-        return self.name
-
-    def __eq__(self, other):
-        return isinstance(other, PythonFunction) and (other.name, other.source) == (self.name, self.source)
-
-    def __hash__(self):
-        return hash((self.name, self.source))
-
-    def __sis_state__(self):
-        return {"name": self.name, "source": self.source}
 
 
 def _is_path(value):
@@ -97,19 +71,25 @@ def _capture(value, where):
 
 
 def _capture_code(code, where):
-    """Prolog/epilog (None, str, function, class, CodeWrapper or a list of them) as one source string."""
-    if code is None:
-        return ""
-    if isinstance(code, (list, tuple)):
-        return "\n\n".join(part for part in (_capture_code(item, where) for item in code) if part)
-    if isinstance(code, str):
-        return textwrap.dedent(code).strip("\n")
-    if isinstance(code, CodeWrapper):
-        return code.code
-    if inspect.isfunction(code) or inspect.isclass(code):
-        return PythonFunction(code).source.strip("\n")
-    raise TypeError(f"{where}: expected Python code (str, function, class or a list of them), got "
-                    f"{type(code).__name__}")
+    """Prolog/epilog (None, str, function, class, CodeWrapper or a list of them) as one source string; a function
+    comes with what it refers to (see PythonFunction), each name defined once."""
+    parts, defined = [], {}
+    for item in code if isinstance(code, (list, tuple)) else [code]:
+        if item is None:
+            continue
+        if isinstance(item, str):
+            parts.append(textwrap.dedent(item).strip("\n"))
+        elif isinstance(item, CodeWrapper):
+            parts.append(item.code)
+        elif inspect.isfunction(item) or inspect.isclass(item):
+            new = {name: definition for name, definition in PythonFunction(item).definitions().items()
+                   if name not in defined}
+            merge_definitions(defined, new)
+            parts += [definition.code() for definition in new.values()]
+        else:
+            raise TypeError(f"{where}: expected Python code (str, function, class or a list of them), got "
+                            f"{type(item).__name__}")
+    return "\n\n".join(part for part in parts if part)
 
 
 def _resolved(value):
@@ -125,17 +105,16 @@ def _resolved(value):
     return value
 
 
-def _functions_in(value, found):
+def _definitions_in(value, found):
+    """Add the definitions (functions and what they refer to) of every PythonFunction in ``value`` to ``found``."""
     if isinstance(value, dict):
         for item in value.values():
-            _functions_in(item, found)
+            _definitions_in(item, found)
     elif isinstance(value, (list, tuple, set, frozenset)):
         for item in value:
-            _functions_in(item, found)
+            _definitions_in(item, found)
     elif isinstance(value, PythonFunction):
-        other = found.setdefault(value.name, value)
-        if other != value:
-            raise ValueError(f"two different functions named {value.name!r} in one RETURNN config; rename one")
+        merge_definitions(found, value.definitions())
     return found
 
 
@@ -207,9 +186,10 @@ class ReturnnConfig:
 
     # --- hashing ---
     def hashed_state(self):
-        """What the job id depends on: config (functions by source), prolog and epilog source."""
-        return {"returnn_config": self.config, "python_prolog": self.python_prolog,
-                "python_epilog": self.python_epilog}
+        """What the job id depends on: config (functions by source and what they refer to), prolog and epilog
+        source; docstrings and comments in code are not part of it."""
+        return {"returnn_config": self.config, "python_prolog": hashed_source(self.python_prolog),
+                "python_epilog": hashed_source(self.python_epilog)}
 
     def _sis_hash(self):
         return sis_hash_helper(self.hashed_state())
@@ -217,8 +197,12 @@ class ReturnnConfig:
     # --- writing ---
     def serialize(self, header_comment=None):
         """The config file text: prolog, function definitions, hashed settings, other settings, epilog."""
-        functions = _functions_in(self.config, {})
-        _functions_in(self.post_config, functions)
+        definitions = _definitions_in(self.config, {})
+        _definitions_in(self.post_config, definitions)
+        for name, definition in definitions.items():
+            if name in self and self.get(name) != definition:
+                raise ValueError(f"the RETURNN config setting {name!r} has the name of a function, global or closure "
+                                 f"variable its code refers to ({definition.code().splitlines()[0]!r}); rename one")
         parts = ["#!rnn.py", "# RETURNN config written by recipe.returnn.config.ReturnnConfig",
                  "# Run it by hand with:  python3 -m returnn <this file>"]
         if header_comment:
@@ -226,8 +210,8 @@ class ReturnnConfig:
         sections = ["\n".join(parts)]
         if self.python_prolog:
             sections.append(self.python_prolog)
-        for function in functions.values():
-            sections.append(function.source.strip("\n"))
+        for definition in definitions.values():
+            sections.append(definition.code())
         sections.append(self._settings("settings that define the result (hashed)", self.config))
         if self.post_config:
             sections.append(self._settings("settings that do not change the result (not hashed)", self.post_config))
