@@ -27,6 +27,18 @@ class SyntheticDigitsCorpusJob(Job):
     """
 
     __sis_hash_exclude__ = {"flite_fraction": 0.0}
+    __sis_version__ = None
+    """Raise (to 2, 3, ...) when a constant in OUTPUT_CONSTANTS changes: the audio or labels change with it."""
+    OUTPUT_CONSTANTS = (
+        "recipe.corpus.generation:CHUNK_SIZE", "recipe.corpus.corpus_plan:SPLITS",
+        "recipe.corpus.lexicon:DIGIT_WORDS", "recipe.corpus.lexicon:SILENCE", "recipe.corpus.lexicon:PHONE_LABELS",
+        "recipe.corpus.lexicon:ESPEAK_TO_ARPABET", "recipe.corpus.lexicon:FLITE_PRONUNCIATIONS",
+        "recipe.corpus.lexicon:FLITE_PAUSE", "recipe.corpus.lexicon:STOP_PHONEMES", "recipe.corpus.speakers:ACCENTS",
+        "recipe.corpus.speakers:_KINDS", "recipe.corpus.perturbation:NOISE_COLORS",
+        "recipe.corpus.utterance:SAMPLE_RATE", "recipe.corpus.utterance:FLITE_FADE_SECONDS",
+        "recipe.corpus.flite:FLITE_VOICES", "recipe.corpus.alignment:SAMPLES_PER_FRAME",
+        "recipe.corpus.alignment:MAX_CLOSURE_SECONDS")
+    """Module constants that define the outputs (see recipe/output_constants.py)."""
 
     def __init__(self, num_utterances=2000, seed=1, unit="word", split_fractions=None, speakers_per_split=None,
                  digits=(1, 7), speed_range=(0.9, 1.1), snr_db_range=(10.0, 40.0),

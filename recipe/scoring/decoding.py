@@ -21,6 +21,10 @@ class EstimateAlignmentStatisticsJob(Job):
     Finished when ``out_statistics`` exists (written atomically).
     """
 
+    __sis_version__ = None
+    """Raise (to 2, 3, ...) when a constant in OUTPUT_CONSTANTS changes (see recipe/output_constants.py)."""
+    OUTPUT_CONSTANTS = ("recipe.scoring.alignment_statistics:MIN_LOG_SIGMA",)
+
     def __init__(self, alignment_hdf, labels, transcripts=None, alignment_key="classes"):
         self.alignment_hdf = alignment_hdf
         self.labels = labels
@@ -60,6 +64,10 @@ class DecodeWordsJob(Job):
     posterior order) and ``out_segments`` (JSON ``{seq_tag: [[word, first_frame, num_frames], ...]}``).
     Finished when both exist (each written atomically, segments last).
     """
+
+    __sis_version__ = None
+    """Raise (to 2, 3, ...) when a constant in OUTPUT_CONSTANTS changes (see recipe/output_constants.py)."""
+    OUTPUT_CONSTANTS = ("recipe.scoring.word_search:LOG_ZERO",)
 
     def __init__(self, posterior_hdf, labels, method="viterbi", statistics=None, prior_scale=0.0,
                  duration_scale=2.0, word_penalty=0.0, min_frames=None, max_frames=None, smoothing_window=5):

@@ -142,6 +142,10 @@ class ExtractLayerVariablesJob(Job):
     the list of layers the checkpoint has.
     """
 
+    __sis_version__ = None
+    """Raise (to 2, 3, ...) when a constant in OUTPUT_CONSTANTS changes (see recipe/output_constants.py)."""
+    OUTPUT_CONSTANTS = ("recipe.transfer.extraction:MANIFEST_FORMAT", "recipe.transfer.extraction:STEP_COUNTER")
+
     def __init__(self, checkpoint, layers=("conv_1", "conv_2"), new_prefix=""):
         from recipe.returnn.checkpoint import Checkpoint
 
