@@ -5,6 +5,7 @@ import os
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
 from recipe.returnn.launcher import task_rqmt
+from recipe.returnn.progress import PROGRESS_LOG, describe_pass, progress_log_settings, read_progress
 from recipe.returnn.training import check_tensorflow_backend
 from recipe.sis_api import Job, Task
 
@@ -84,6 +85,19 @@ class ReturnnEvalJob(Job):
     def tasks(self):
         yield Task("run", resume="run", rqmt=self.rqmt)
 
+    def info(self):
+        """While it runs: the dataset being evaluated and RETURNN's progress on it, ``dev (1/2): 'eval' eval 17/40
+        seqs (42%), ETA 12s`` (RETURNN calls every dataset of this job 'eval'); None before RETURNN started."""
+        names = sorted(self.eval_datasets)
+        work = self.work_path()
+        done = [name for name in names if os.path.exists(os.path.join(work, f"eval.{name}.per_seq.txt"))]
+        if len(done) == len(names):
+            return None
+        progress = read_progress(os.path.join(work, PROGRESS_LOG))
+        current = names[len(done)]
+        position = f"{current} ({len(done) + 1}/{len(names)})"
+        return position if progress is None or progress.finished else f"{position}: {describe_pass(progress)}"
+
     def run(self):
         from recipe.returnn.launcher import run_returnn
         from recipe.atomic_output import write_json_atomically
@@ -92,7 +106,7 @@ class ReturnnEvalJob(Job):
         for name, dataset in sorted(self.eval_datasets.items()):
             per_seq_file = os.path.abspath(f"eval.{name}.per_seq.txt")
             config = eval_config(self.returnn_config, self.model_checkpoint, dataset, self.loss_name).updated(
-                post_config={"device": self.device, "log_verbosity": self.log_verbosity,
+                post_config={"device": self.device, **progress_log_settings(self.log_verbosity),
                              "eval_output_file_per_seq": per_seq_file})
             config_file = os.path.abspath(f"eval.{name}.config")
             config.write(config_file, header_comment=f"evaluation of {self.model_checkpoint} on {name!r}")

@@ -4,6 +4,7 @@ import os
 
 from recipe.returnn.evaluation import DATASET_KEYS, RUN_KEYS, ReturnnEvalJob
 from recipe.returnn.launcher import task_rqmt
+from recipe.returnn.progress import PROGRESS_LOG, describe_pass, progress_log_settings, read_progress
 from recipe.sis_api import Job, Task
 
 
@@ -52,6 +53,11 @@ class ReturnnForwardJob(Job):
     def tasks(self):
         yield Task("run", resume="run", rqmt=self.rqmt)
 
+    def info(self):
+        """While RETURNN runs: its progress, ``forward 17/40 seqs (42%), ETA 12s``; None otherwise."""
+        progress = read_progress(os.path.join(self.work_path(), PROGRESS_LOG))
+        return None if progress is None else describe_pass(progress)
+
     def run(self):
         from recipe.returnn.launcher import run_returnn
         from recipe.atomic_output import move_into_place
@@ -60,7 +66,7 @@ class ReturnnForwardJob(Job):
         if os.path.exists(work_hdf):
             os.unlink(work_hdf)
         config = forward_config(self.returnn_config, self.model_checkpoint, self.dataset, self.output_layer)
-        config = config.updated(post_config={"device": self.device, "log_verbosity": self.log_verbosity,
+        config = config.updated(post_config={"device": self.device, **progress_log_settings(self.log_verbosity),
                                              "output_file": work_hdf})
         config.write(self.out_returnn_config_file, header_comment=f"forward of {self.model_checkpoint}")
         run_returnn(self.out_returnn_config_file.get_path(), python_exe=self.returnn_python_exe,

@@ -6,6 +6,7 @@ import re
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
 from recipe.returnn.launcher import task_rqmt
+from recipe.returnn.progress import PROGRESS_LOG, describe_training, progress_log_settings, read_progress
 from recipe.sis_api import Job, Task
 
 __all__ = ["ReturnnTrainingJob", "GetBestCheckpointJob", "Checkpoint", "check_tensorflow_backend"]
@@ -104,9 +105,10 @@ class ReturnnTrainingJob(Job):
         return sorted(epochs)
 
     def run_config(self):
-        """The config as run: the hashed config plus device, num_epochs, model path and log settings."""
+        """The config as run: the hashed config plus device, num_epochs, model path and log settings (stdout at
+        ``log_verbosity``, ``work/returnn.progress.log`` at 5 for :meth:`info`)."""
         post = {"device": self.device, "num_epochs": self.num_epochs, "save_interval": self.save_interval,
-                "log_verbosity": self.log_verbosity, "model": os.path.join(self.out_model_dir.get_path(), "epoch")}
+                "model": os.path.join(self.out_model_dir.get_path(), "epoch"), **progress_log_settings(self.log_verbosity)}
         if self.keep_epochs is not None:
             post["cleanup_old_models"] = {"keep": sorted(set(self.keep_epochs) | {self.num_epochs})}
         return self.returnn_config.updated(post_config=post)
@@ -158,7 +160,11 @@ class ReturnnTrainingJob(Job):
         return super().path_available(path)
 
     def info(self):
-        return f"ep {self.last_checkpoint_epoch()}/{self.num_epochs}"
+        """``ep 2/5`` (epochs with a checkpoint); while RETURNN runs also the epoch in training, its progress, the
+        frames per second and the ETA of the whole training (from ``work/returnn.progress.log``, see
+        :mod:`recipe.returnn.progress`): ``ep 2/5, epoch 3 42%, 51.2k frames/s, ETA 3m10s``."""
+        progress = read_progress(os.path.join(self.work_path(), PROGRESS_LOG))
+        return describe_training(progress, self.last_checkpoint_epoch(), self.num_epochs)
 
     def completed_fraction(self):
         """Epochs with a checkpoint / num_epochs: the manager counts resubmissions without progress only, so

@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 
 import pytest
 
@@ -33,6 +34,16 @@ def test_eval_scores_match_returnns_dev_score(trained, corpus_dir):
     dev_epoch_2 = read_learning_rates(job.out_learning_rates)[2]["scores"]
     assert scores["dev"]["ce"] == pytest.approx(dev_epoch_2["dev_score"], rel=1e-4)
     assert scores["dev"]["fer"] == pytest.approx(dev_epoch_2["dev_error"], abs=1e-4)
+    assert evaluation.info() is None  # done
+    work = evaluation.work_path()
+    os.rename(os.path.join(work, "eval.test.per_seq.txt"), os.path.join(work, "eval.test.per_seq.txt.aside"))
+    assert evaluation.info() == "test (2/2)"  # RETURNN's pass over 'test' finished
+    progress_log = os.path.join(work, "returnn.progress.log")
+    lines = open(progress_log).read().splitlines()
+    last_step = max(i for i, line in enumerate(lines) if ", step " in line)
+    with open(progress_log, "w") as file:  # as while RETURNN was running
+        file.write("\n".join(lines[:last_step + 1]) + "\n")
+    assert evaluation.info().startswith("test (2/2): 'eval' eval ") and " seqs (" in evaluation.info()
 
 
 def test_forward_writes_posteriors_hdf(trained, corpus_dir):
@@ -48,6 +59,7 @@ def test_forward_writes_posteriors_hdf(trained, corpus_dir):
         assert posteriors.shape == (_frames(corpus_dir / "test.hdf"), tiny_setup.NUM_CLASSES)
         assert numpy.allclose(posteriors.sum(axis=1), 1.0, atol=1e-4)
         assert sorted(tag.decode() for tag in file["seqTags"][...]) == ["test/utt0", "test/utt1", "test/utt2"]
+    assert forward.info().startswith("forward 3/3 seqs (100%)")
 
 
 def test_best_checkpoint_by_dev_score(trained):

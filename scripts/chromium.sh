@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Headless Chromium for the status-page tests and CI (Debian, root).
+#
+#   scripts/chromium.sh install   install Debian's chromium (and chromium-driver) if missing (idempotent); prints
+#                                 the path of the browser
+#   scripts/chromium.sh path      print the path of an installed browser; exit 1 if there is none
+#
+# The tests (tests/sislite/test_http_status.py) call `install` when they run as root and skip with the reason
+# otherwise; with SISLITE_REQUIRE_CHROMIUM=1 (set by .ci/run) they fail instead of skipping.
+set -euo pipefail
+
+PACKAGES=(chromium chromium-driver fonts-dejavu-core)
+
+die() { echo "chromium.sh: $*" >&2; exit 1; }
+
+browser_path() {
+    local candidate
+    for candidate in chromium chromium-browser; do
+        if command -v "$candidate" >/dev/null; then command -v "$candidate"; return 0; fi
+    done
+    return 1
+}
+
+install_packages() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    ((EUID == 0)) || die "packages ${missing[*]} are missing and this is not root: run 'sudo $0 install'"
+    command -v apt-get >/dev/null || die "packages ${missing[*]} are missing and apt-get is not available (not Debian): install chromium by hand"
+    echo "chromium.sh: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null || die "apt-get update failed (no network to the Debian mirror?)"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+        || die "apt-get install ${missing[*]} failed"
+}
+
+case "${1:-}" in
+    install)
+        install_packages
+        browser_path || die "chromium was installed but neither 'chromium' nor 'chromium-browser' is on PATH"
+        ;;
+    path)
+        browser_path || die "no chromium installed: run '$0 install' as root"
+        ;;
+    *)
+        die "usage: $0 install|path"
+        ;;
+esac

@@ -1,0 +1,80 @@
+"""Reading a running RETURNN's progress from its progress log (recipe/returnn/progress.py) and what the training's
+``info()`` makes of it. ``returnn_logs/training_progress.log`` is a real verbosity-5 log of the tiny setup (200
+training sequences, 3 epochs) cut in the middle of epoch 2, its elapsed/remaining times rewritten to 2 s per step
+(the real run took under a second per epoch)."""
+
+from pathlib import Path
+
+from recipe.returnn.progress import (PROGRESS_LOG, describe_pass, describe_training, format_duration,
+                                     parse_duration, progress_log_settings, read_progress)
+from recipe.returnn.training import ReturnnTrainingJob
+from tests.recipe.returnn import tiny_setup
+
+LOGS = Path(__file__).parent / "returnn_logs"
+
+
+def test_latest_training_step_with_dataset_size():
+    progress = read_progress(LOGS / "training_progress.log")
+    assert (progress.kind, progress.epoch, progress.dataset, progress.step) == ("train", 2, "train", 31)
+    assert abs(progress.complete - 0.6515) < 1e-9 and progress.elapsed == 64 and progress.remaining == 34
+    assert (progress.seqs, progress.frames) == (200, 1018240) and not progress.finished
+    assert abs(progress.frames_per_second() - 1018240 * 0.6515 / 64) < 1e-6
+
+
+def test_training_info_shows_epoch_progress_rate_and_eta():
+    progress = read_progress(LOGS / "training_progress.log")
+    # 3 epochs: 34 s left in epoch 2, then one epoch of 64 / 0.6515 s
+    text = describe_training(progress, checkpoint_epoch=1, num_epochs=3)
+    assert text == "ep 1/3, epoch 2 65%, 10.4k frames/s, ETA 2m12s"
+    assert describe_training(progress, checkpoint_epoch=3, num_epochs=3) == "ep 3/3"
+    assert describe_training(None, checkpoint_epoch=0, num_epochs=3) == "ep 0/3"
+
+
+def test_dev_evaluation_between_epochs(tmp_path):
+    lines = (LOGS / "training_progress.log").read_text().splitlines()
+    end_of_dev = max(i for i, line in enumerate(lines) if line.startswith("epoch 1 'dev' eval, step 1,"))
+    log = tmp_path / PROGRESS_LOG
+    log.write_text("\n".join(lines[:end_of_dev + 1]) + "\n")
+    progress = read_progress(log)
+    assert (progress.kind, progress.epoch, progress.dataset, progress.seqs) == ("eval", 1, "dev", 4)
+    assert describe_pass(progress) == "'dev' eval 4/4 seqs (100%), ETA 0s"
+    assert describe_training(progress, 1, 3).startswith("ep 1/3, epoch 1 'dev' eval")
+    finished_train = max(i for i, line in enumerate(lines) if line.startswith("train epoch 1, finished after"))
+    log.write_text("\n".join(lines[:finished_train + 1]) + "\n")
+    assert read_progress(log).finished and describe_training(read_progress(log), 0, 3) == "ep 0/3"
+
+
+def test_missing_or_empty_log_shows_no_progress(tmp_path):
+    assert read_progress(tmp_path / "nothing.log") is None
+    (tmp_path / "empty.log").write_text("RETURNN starting up, version 1\n")
+    assert read_progress(tmp_path / "empty.log") is None
+
+
+def test_only_the_tail_of_a_long_log_is_needed(tmp_path):
+    text = (LOGS / "training_progress.log").read_text()
+    steps = [line for line in text.splitlines() if line.startswith("train epoch 1, step ")]
+    log = tmp_path / PROGRESS_LOG
+    log.write_text(text + "\n".join(steps * 400) + "\n" + text.splitlines()[-1] + "\n")  # > 64 KiB of steps
+    assert log.stat().st_size > 200_000
+    progress = read_progress(log)
+    assert (progress.epoch, progress.step, progress.frames) == (2, 31, 1018240)  # sizes from the head
+
+
+def test_durations():
+    assert parse_duration("0:01:10") == 70 and parse_duration("27:00:01.5") == 97201.5
+    assert [format_duration(s) for s in (42, 190, 3725)] == ["42s", "3m10s", "1h02m"]
+
+
+def test_training_runs_returnn_with_the_progress_log(corpus_dir):
+    job = ReturnnTrainingJob(tiny_setup.tiny_config(str(corpus_dir), learning_rate=0.0042), log_verbosity=4)
+    post = job.run_config().post_config
+    assert post["log"] == [f"./{PROGRESS_LOG}"] and post["log_verbosity"] == [5, 4]
+    assert progress_log_settings(4) == {"log": post["log"], "log_verbosity": post["log_verbosity"]}
+
+
+def test_trained_job_wrote_its_progress_log(trained):
+    job, log = trained
+    progress = read_progress(Path(job.work_path()) / PROGRESS_LOG)
+    assert (progress.kind, progress.epoch, progress.dataset, progress.seqs) == ("eval", 2, "dev", 4)  # the last pass
+    assert ", step " not in log  # the task log keeps log_verbosity 3
+    assert job.info() == "ep 2/2"
