@@ -1,4 +1,4 @@
-"""The ``sis`` command: ``sis manager|m [-r] [-co] [-cio] [-io] [CONFIG...]``, ``sis console|c [-c CMD] [--script]
+"""The ``sis`` command: ``sis manager|m [-r] [-co] [-cio] [-io] [--http [HOST:]PORT] [CONFIG...]``, ``sis console|c [-c CMD] [--script]
 [CONFIG...]`` and ``sis worker ...`` (internal).
 
 When RWTH Sisyphus is installed, the whole command line is handed to it (see :func:`hand_over_to_rwth`);
@@ -84,6 +84,9 @@ def _parser():
         m.add_argument("-cio", dest="clear_interrupted", action="store_true",
                        help="clear jobs in interrupted_not_resumable once, then rerun")
         m.add_argument("-io", dest="ignore_once", action="store_true", help="accepted for RWTH compatibility")
+        m.add_argument("--http", dest="http", default=None, metavar="[HOST:]PORT",
+                       help="serve a read-only status page while the manager runs (host 127.0.0.1 unless given; "
+                            "port 0 picks a free one)")
         m.add_argument("argv", nargs="*", help="configs, e.g. config/transfer.py or config/x.main(1, 'a')")
     for name in ("console", "c"):
         c = sub.add_parser(name, help="an interactive Python console with the graph loaded")
@@ -160,6 +163,15 @@ def _manager(args):
     if not run:
         manager.status.overview(manager.jobs, manager.update_states())
         return 0
+    if args.http is not None:
+        from sislite import http_server
+
+        try:
+            server = http_server.start(manager, args.http)
+        except (ValueError, OSError) as error:
+            print(f"sis manager: cannot serve the status page on --http {args.http}: {error}", file=sys.stderr)
+            return 2
+        print(f"sis manager: status page on {http_server.url_of(server)}", flush=True)
     try:
         return manager.run()
     except ManagerLockedError as error:

@@ -166,6 +166,25 @@ class ReturnnTrainingJob(Job):
         progress = read_progress(os.path.join(self.work_path(), PROGRESS_LOG))
         return describe_training(progress, self.last_checkpoint_epoch(), self.num_epochs)
 
+    def learning_curve(self):
+        """The scores per epoch (``{"dev_score": {1: 2.3, ...}, ...}``) for the status page of ``sis manager
+        --http``: from RETURNN's ``work/learning_rates`` while it trains, else from ``out_learning_rates``; None
+        before the first epoch."""
+        from recipe.returnn.learning_rates import read_learning_rates
+
+        for path in (os.path.join(self.work_path(), "learning_rates"), self.out_learning_rates.get_path()):
+            try:
+                epochs = read_learning_rates(path)
+            except (OSError, ValueError):
+                continue
+            curves = {}
+            for epoch, data in epochs.items():
+                for key, value in data["scores"].items():
+                    if not key.startswith(":"):  # RETURNN's :meta: entries
+                        curves.setdefault(key, {})[epoch] = value
+            return curves or None
+        return None
+
     def completed_fraction(self):
         """Epochs with a checkpoint / num_epochs: the manager counts resubmissions without progress only, so
         continuing with a raised num_epochs (or after kills between epochs) never runs into retry_error."""

@@ -78,3 +78,5 @@ def test_trained_job_wrote_its_progress_log(trained):
     assert (progress.kind, progress.epoch, progress.dataset, progress.seqs) == ("eval", 2, "dev", 4)  # the last pass
     assert ", step " not in log  # the task log keeps log_verbosity 3
     assert job.info() == "ep 2/2"
+    assert sorted(job.learning_curve()) == ["dev_error", "dev_score", "train_error", "train_score"]
+    assert sorted(job.learning_curve()["dev_score"]) == [1, 2]
