@@ -81,7 +81,7 @@ class Manager:
         self.clear_errors = clear_errors
         self.clear_interrupted = clear_interrupted
         self.link = link
-        self.status = StatusPrinter(out or sys.stdout)
+        self.status = StatusPrinter(out or sys.stdout, gs.MANAGER_PROGRESS_INTERVAL)
         self.jobs = jobs_for_targets(targets)
         self.states = {}
         self.setup_done = set()
@@ -368,6 +368,9 @@ class Manager:
                 timeout = gs.MANAGER_POLL_INTERVAL or self.engine.poll_interval
                 if self.next_check is not None:
                     timeout = min(timeout, max(self.next_check - time.monotonic(), 0.01))
+                refresh = self.status.next_refresh_in()  # the running tasks' progress is due
+                if refresh is not None:
+                    timeout = min(timeout, max(refresh, 0.01))
                 engine_module.wait_for_event(timeout)
         finally:
             self.engine.stop_engine()

@@ -1,8 +1,9 @@
-"""Manager status: plain lines when not on a terminal (only when something changed), a live block with running
-tasks and their progress (job.info()) on a terminal."""
+"""Manager status: plain lines when not on a terminal (the summary when something changed, the running tasks'
+progress about every 30 s), a live block with running tasks and their progress (job.info()) on a terminal."""
 
 import io
 
+from sislite import status
 from sislite.status import StatusPrinter
 
 
@@ -40,15 +41,30 @@ def _states():
     return jobs, states
 
 
-def test_plain_lines_only_when_the_overview_changes():
+def test_plain_lines_when_the_overview_changes_and_progress_every_interval(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(status.time, "monotonic", lambda: clock[0])
     out = io.StringIO()
     printer = StatusPrinter(out)
     jobs, states = _states()
     printer.overview(jobs, states)
+    assert printer.next_refresh_in() == status.PLAIN_PROGRESS_INTERVAL
+    clock[0] += 5
+    printer.overview(jobs, states)  # nothing changed, progress not due
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0].endswith("running(1) waiting(1)")
+    assert lines[1].endswith("progress: work/a/Train.1 run: ep 3/10")
+    assert "\x1b[" not in out.getvalue()
+    jobs["a/Train.1"]._info = "ep 4/10, epoch 5 42%, ETA 3m10s"
+    clock[0] += status.PLAIN_PROGRESS_INTERVAL
+    assert printer.next_refresh_in() == 0
     printer.overview(jobs, states)
     lines = out.getvalue().splitlines()
-    assert len(lines) == 1 and lines[0].endswith("running(1) waiting(1)")
-    assert "\x1b[" not in out.getvalue()
+    assert len(lines) == 4 and lines[2].endswith("running(1) waiting(1)")  # the summary likewise
+    assert lines[3].endswith("progress: work/a/Train.1 run: ep 4/10, epoch 5 42%, ETA 3m10s")
+    states["a/Train.1"] = ("finished", None, None)
+    printer.overview(jobs, states)
+    assert printer.next_refresh_in() is None and out.getvalue().splitlines()[-1].endswith("finished(1) waiting(1)")
 
 
 def test_live_block_on_a_terminal_shows_progress_and_redraws():
@@ -56,6 +72,7 @@ def test_live_block_on_a_terminal_shows_progress_and_redraws():
     printer = StatusPrinter(out)
     jobs, states = _states()
     printer.overview(jobs, states)
-    assert "running: a/Train.1 run ep 3/10" in out.getvalue()
+    assert "running: work/a/Train.1 run: ep 3/10" in out.getvalue()
+    assert 0 < printer.next_refresh_in() <= status.LIVE_REFRESH_INTERVAL
     printer.event("finished", jobs["a/Train.1"])
     assert "\x1b[2F\x1b[J" in out.getvalue()  # the block is cleared before an event line

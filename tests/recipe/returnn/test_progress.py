@@ -80,3 +80,33 @@ def test_trained_job_wrote_its_progress_log(trained):
     assert job.info() == "ep 2/2"
     assert sorted(job.learning_curve()) == ["dev_error", "dev_score", "train_error", "train_score"]
     assert sorted(job.learning_curve()["dev_score"]) == [1, 2]
+
+
+MANAGER_CONFIG = """
+from recipe.returnn.training import ReturnnTrainingJob
+from recipe.sis_api import tk
+from tests.recipe.returnn import tiny_setup
+
+job = ReturnnTrainingJob(tiny_setup.tiny_config("corpus"), num_epochs=3, cpu_rqmt=1, mem_rqmt=2)
+job.add_alias("train/tiny")
+tk.register_output("learning_rates", job.out_learning_rates)
+"""
+
+
+def test_manager_prints_the_trainings_progress_while_it_runs(sis_setup):
+    """Not on a terminal, the manager prints a progress line per running training every
+    gs.MANAGER_PROGRESS_INTERVAL (here 0.5 s instead of 28 s, so that a few-second training shows several)."""
+    import re
+
+    corpus = sis_setup.root / "corpus"
+    corpus.mkdir()
+    tiny_setup.write_tiny_hdf(str(corpus / "train.hdf"), 300, 1, "train")
+    tiny_setup.write_tiny_hdf(str(corpus / "dev.hdf"), 4, 2, "dev")
+    sis_setup.env["SIS_MANAGER_PROGRESS_INTERVAL"] = "0.5"
+    result = sis_setup.run_manager(sis_setup.write_config(MANAGER_CONFIG), timeout=600)
+    assert result.returncode == 0, result.output[-3000:]
+    progress = [line for line in result.stdout.splitlines() if "progress: alias/train/tiny" in line]
+    assert progress, result.stdout[-3000:]
+    in_epoch = [line for line in progress if re.search(r"run: ep \d/3, epoch \d (\d+%|'dev' eval)", line)]
+    assert in_epoch, progress
+    assert any(re.search(r"frames/s, ETA \d", line) for line in in_epoch), in_epoch
