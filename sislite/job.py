@@ -11,6 +11,7 @@ import gzip
 import os
 import pickle
 import types
+import zlib
 
 from sislite import global_constants as gc
 from sislite.job_path import AbstractPath, Path, Variable
@@ -349,7 +350,19 @@ def _write_atomic(path, data, binary=False):
     os.replace(tmp, path)
 
 
+class CorruptJobSaveError(RuntimeError):
+    """``job.save`` is truncated or not a gzipped pickle."""
+
+
 def load_job(job_dir):
-    """Load a job directory's pickled job (``job.save``)."""
-    with gzip.open(os.path.join(job_dir, gc.JOB_SAVE), "rb") as f:
-        return pickle.load(f)
+    """Load a job directory's pickled job (``job.save``); a truncated or garbled file raises CorruptJobSaveError
+    saying that the manager writes it again when it resubmits the job."""
+    path = os.path.join(job_dir, gc.JOB_SAVE)
+    try:
+        with gzip.open(path, "rb") as f:
+            return pickle.load(f)
+    except (EOFError, gzip.BadGzipFile, zlib.error, pickle.UnpicklingError) as error:
+        raise CorruptJobSaveError(
+            f"corrupt or truncated {path} ({type(error).__name__}: {error}); the manager writes it again when it "
+            f"submits the job: clear this error with sis manager -r -co CONFIG (your config, e.g. "
+            f"config/transfer.py)") from error

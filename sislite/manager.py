@@ -72,6 +72,14 @@ def read_submit_log(job, task):
     return entries
 
 
+def _has_error_marker(job):
+    """True if the job's directory holds an ``error.<task>.<id>`` marker."""
+    try:
+        return any(name.startswith(gc.STATE_ERROR + ".") for name in os.listdir(job._sis_path()))
+    except OSError:
+        return False
+
+
 class Manager:
     """Runs the graph of ``targets`` (registered outputs) with ``engine``."""
 
@@ -212,11 +220,15 @@ class Manager:
 
     # ---- actions -------------------------------------------------------------------------------------------------
     def clear(self, states_to_clear):
-        """Move jobs in the given states aside (``<dir>.cleared.NNNN``) so they run again (SPEC §3.5)."""
+        """Move jobs in the given states aside (``<dir>.cleared.NNNN``) so they run again (SPEC §3.5). Clearing
+        errors also clears a job that failed before and now waits for an input being remade (its error marker is
+        stale: it would otherwise come back as an error once the input exists)."""
         for job_id, (state, _, _) in self.update_states().items():
-            if state not in states_to_clear:
-                continue
             job = self.jobs[job_id]
+            stale_error = (gc.STATE_ERROR_JOB in states_to_clear and state == gc.STATE_WAITING
+                           and _has_error_marker(job))
+            if state not in states_to_clear and not stale_error:
+                continue
             directory = job._sis_path()
             number = 1
             while os.path.exists(f"{directory}.{gc.CLEARED_SUFFIX}.{number:04d}"):

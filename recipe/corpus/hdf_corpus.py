@@ -5,6 +5,7 @@ renamed into place; read back with h5py for length checks against the CNN front-
 """
 
 from recipe.atomic_output import writing_atomically
+from recipe.corrupt_input import reading
 
 
 class CorpusLengthError(ValueError):
@@ -36,7 +37,7 @@ def read_sequence_lengths(path, target_key="classes"):
     """``[(tag, num_samples, num_frames)]`` of a RETURNN HDF file, without loading the audio."""
     import h5py
 
-    with h5py.File(path, "r") as f:
+    with reading(path, OSError), h5py.File(path, "r") as f:
         if "inputs" not in f or "seqLengths" not in f or "seqTags" not in f:
             raise ValueError(f"{path} is not a RETURNN HDF file (needs inputs, seqLengths, seqTags)")
         input_dim = f["inputs"].shape[1] if len(f["inputs"].shape) > 1 else 1

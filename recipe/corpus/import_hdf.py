@@ -3,6 +3,7 @@
 import os
 
 from recipe.atomic_output import symlink_atomically, write_json_atomically
+from recipe.corrupt_input import reading
 from recipe.sis_api import Job, Task
 
 
@@ -63,7 +64,7 @@ def import_corpus(hdf, labels, silence_index, unit, transcripts, sample_rate, hd
         if not os.path.isfile(path):
             raise FileNotFoundError(f"corpus split {split!r}: {path} does not exist")
         lengths = check_frame_lengths(path)
-        with h5py.File(path, "r") as f:
+        with reading(path, OSError), h5py.File(path, "r") as f:
             classes = f["targets/data/classes"][...]
         if classes.size and (classes.min() < 0 or classes.max() >= len(labels)):
             raise ValueError(f"{path}: classes range {classes.min()}..{classes.max()} but {len(labels)} labels "

@@ -1,13 +1,19 @@
 """What to change after a RETURNN failure, for the errors whose RETURNN message names no fix: a NaN/inf loss
-(learning rate, gradient clipping) and an unknown layer class (which layer, the closest known class)."""
+(learning rate, gradient clipping), an unknown layer class (which layer, the closest known class) and a corrupt or
+truncated checkpoint or HDF file (which file, which job made it, how to have it remade)."""
 
 import difflib
 import importlib.util
 import os
 import re
 
+from recipe.corrupt_input import corrupt_input_error
+
 NAN_LOSS = re.compile(r"Inf/nan score|got inf or nan score", re.IGNORECASE)
 UNKNOWN_LAYER_CLASS = re.compile(r"unknown layer class '(?P<name>[^']*)'")
+CORRUPT_CHECKPOINT = re.compile(r"Read less bytes than requested|not an sstable|DataLossError|Unable to open table file")
+CORRUPT_HDF = re.compile(r"truncated file|file signature not found|bad object header|Unable to synchronously open "
+                         r"(?:file|object) \((?!unable to open file)")
 LAYER_CLASS_ASSIGNMENT = re.compile(r"^\s+layer_class = [\"'](?P<name>[\w\-]+)[\"']", re.MULTILINE)
 
 
@@ -26,8 +32,22 @@ def returnn_layer_classes():
     return sorted(names)
 
 
-def hint_for(error_line, layer_name=None):
-    """A one-line hint for RETURNN's ``error_line`` (``layer_name``: the layer it was building), or None."""
+def hint_for(error_line, layer_name=None, files=None):
+    """A one-line hint for RETURNN's ``error_line`` (``layer_name``: the layer it was building; ``files``: what
+    :meth:`ErrorLineFinder.files` found), or None."""
+    files = files or {}
+    if CORRUPT_CHECKPOINT.search(error_line):
+        if files.get("model"):
+            return str(corrupt_input_error(files["model"], error_line))
+        return ("a TF checkpoint this task reads is corrupt or truncated: the model it evaluates, or the last "
+                "checkpoint in the training's output/models/; if a job of this setup wrote it, have that job remade "
+                "(move its directory aside and run sis manager -r -co CONFIG)")
+    if CORRUPT_HDF.search(error_line):
+        if files.get("path_local"):
+            return str(corrupt_input_error(files["path_local"], error_line))
+        return ("an HDF file this task reads is corrupt or truncated (its inputs are listed at the top of this log); "
+                "if a job of this setup wrote it, have that job remade (move its directory aside and run "
+                "sis manager -r -co CONFIG)")
     if NAN_LOSS.search(error_line):
         return ("the loss became NaN/inf: lower the learning rate (RETURNN's learning_rate; here a profile's "
                 "baseline/blstm learning_rate in setups/profiles.py) or clip gradients (gradient_clip_global_norm, "

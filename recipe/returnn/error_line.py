@@ -15,7 +15,8 @@ Lines are cut to :data:`MAX_CHARS` characters (TF repeats whole label sequences 
 
 The finder also keeps the layer RETURNN was building when it failed (:meth:`ErrorLineFinder.layer_name`): the last
 ``name`` in the locals of a ``construct_layer`` / ``GetLayer.__call__`` frame of the traceback (RETURNN's error for
-an unknown layer class names only the class).
+an unknown layer class names only the class); and the files RETURNN was reading (:meth:`ErrorLineFinder.files`):
+the model of the last ``Evaluate model`` / ``Load model`` line, the last absolute path among a traceback's locals.
 """
 
 import re
@@ -29,6 +30,8 @@ TRACEBACK_START = "Traceback (most recent call last):"
 FRAME = re.compile(r'^\s+File ".*", line \d+, in (?P<function>\S+)')
 LAYER_FRAMES = ("TFNetwork.construct_layer", "GetLayer.__call__", "TFNetwork.construct_from_dict")
 NAME_LOCAL = re.compile(r"^\s+name = <local> '(?P<name>[^']+)'")
+PATH_LOCAL = re.compile(r"^\s+[\w.]+ = <local> '(?P<path>/[^']+)'")
+MODEL_LINE = re.compile(r"^(?:Evaluate|Load) model (?P<path>/\S+)")
 
 
 def shorten(line, max_chars=MAX_CHARS):
@@ -53,6 +56,8 @@ class ErrorLineFinder:
         self._last_line = None
         self._in_layer_frame = False
         self._layer_name = None
+        self._model = None
+        self._path_local = None
 
     def feed(self, line):
         line = line.rstrip("\r\n")
@@ -64,6 +69,10 @@ class ErrorLineFinder:
             self._in_layer_frame = frame.group("function") in LAYER_FRAMES
         elif self._in_layer_frame and NAME_LOCAL.match(line):
             self._layer_name = NAME_LOCAL.match(line).group("name")
+        if self._in_traceback and PATH_LOCAL.match(line):
+            self._path_local = PATH_LOCAL.match(line).group("path")
+        elif MODEL_LINE.match(line):
+            self._model = MODEL_LINE.match(line).group("path")
         ends_traceback = self._in_traceback and not line[0].isspace()
         if line.strip() == TRACEBACK_START:
             self._in_traceback = True
@@ -79,6 +88,10 @@ class ErrorLineFinder:
     def layer_name(self):
         """The layer RETURNN was building in the last traceback, or None."""
         return self._layer_name
+
+    def files(self):
+        """``{"model": checkpoint prefix or None, "path_local": path or None}`` (see the module docstring)."""
+        return {"model": self._model, "path_local": self._path_local}
 
     def error_line(self):
         """The chosen line, shortened; "no output" when nothing was fed."""

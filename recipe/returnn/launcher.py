@@ -117,4 +117,4 @@ def run_returnn(config_file, *, python_exe=None, cpu_threads=1, device="cpu", ex
         raise subprocess.CalledProcessError(137, command)
     error_line = error_lines.error_line()
     raise ReturnnError(returncode, os.fspath(config_file), error_line, list(tail),
-                       hint_for(error_line, error_lines.layer_name()))
+                       hint_for(error_line, error_lines.layer_name(), error_lines.files()))

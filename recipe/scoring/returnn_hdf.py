@@ -1,6 +1,9 @@
 """Reading sequences from RETURNN HDF files (``SimpleHDFWriter`` layout, also used by RETURNN's forward task):
 ``inputs`` [sum of frames, dim] with ``seqLengths`` column 0, extra streams under ``targets/data/<key>`` with
-column ``1 + sorted(keys).index(key)``, tags in ``seqTags``."""
+column ``1 + sorted(keys).index(key)``, tags in ``seqTags``. A file h5py cannot read raises CorruptInputError
+(recipe/corrupt_input.py) naming it, the job that wrote it and how to have it remade."""
+
+from recipe.corrupt_input import corrupt_input_error, reading
 
 
 def read_hdf_sequences(path, key="inputs"):
@@ -10,7 +13,7 @@ def read_hdf_sequences(path, key="inputs"):
     import numpy as np
 
     path = path.get_path() if hasattr(path, "get_path") else str(path)
-    with h5py.File(path, "r") as file:
+    with reading(path, OSError), h5py.File(path, "r") as file:
         tags = [tag.decode("utf-8") if isinstance(tag, bytes) else str(tag) for tag in file["seqTags"][...]]
         lengths = np.asarray(file["seqLengths"][...])
         if lengths.ndim == 1:
@@ -25,6 +28,6 @@ def read_hdf_sequences(path, key="inputs"):
         values = np.asarray(data[...])
         offsets = np.concatenate([[0], np.cumsum(lengths[:, column])])
         if offsets[-1] != len(values):
-            raise ValueError(f"{path}: seqLengths of {key!r} add up to {offsets[-1]} frames but the data has "
-                             f"{len(values)}; the file is truncated or not a RETURNN HDF")
+            raise corrupt_input_error(path, f"seqLengths of {key!r} add up to {offsets[-1]} frames but the data "
+                                            f"has {len(values)}")
         return {tag: values[offsets[i]:offsets[i + 1]] for i, tag in enumerate(tags)}

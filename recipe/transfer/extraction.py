@@ -5,10 +5,12 @@ the ``SaveV2`` op, so the slim checkpoint holds exactly those variables under th
 prefix). A variable ``a/b/W`` belongs to layer ``a/b``: the layer name is everything before the last ``/``.
 """
 
+import contextlib
 import json
 import os
 
 from recipe.atomic_output import temporary_sibling
+from recipe.corrupt_input import corrupt_input_error, reading
 from recipe.sis_api import Job, Task
 
 MANIFEST_FORMAT = 1
@@ -29,14 +31,35 @@ def layer_of(variable_name):
     return variable_name.rsplit("/", 1)[0] if "/" in variable_name else None
 
 
-def read_checkpoint_shapes(prefix):
-    """``{variable name: (shape tuple, dtype name)}`` of every variable in the checkpoint (no values read)."""
+@contextlib.contextmanager
+def reading_checkpoint(prefix):
+    """Inside: TF's errors for a broken checkpoint (``IndexError: Read less bytes than requested`` for a truncated
+    ``.data`` file, ``not an sstable`` for a bad ``.index``, a missing ``.data`` file) become a CorruptInputError
+    naming the checkpoint, the job that wrote it and how to have it remade."""
+    import tensorflow as tf
+
+    try:
+        yield
+    except (IndexError, tf.errors.OpError) as error:
+        problem = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+        raise corrupt_input_error(prefix, f"TensorFlow cannot read this checkpoint ({problem})") from error
+
+
+def load_checkpoint(prefix):
+    """TF's checkpoint reader for ``prefix``; FileNotFoundError without ``.index``, CorruptInputError when TF cannot
+    read it."""
     import tensorflow as tf
 
     if not os.path.exists(prefix + ".index"):
         raise FileNotFoundError(f"no TF checkpoint at {prefix!r} ({prefix}.index is missing); pass the checkpoint "
                                 f"of a finished training epoch, e.g. models/epoch.010")
-    reader = tf.train.load_checkpoint(prefix)
+    with reading_checkpoint(prefix):
+        return tf.train.load_checkpoint(prefix)
+
+
+def read_checkpoint_shapes(prefix):
+    """``{variable name: (shape tuple, dtype name)}`` of every variable in the checkpoint (no values read)."""
+    reader = load_checkpoint(prefix)
     dtypes = reader.get_variable_to_dtype_map()
     return {name: (tuple(shape), dtypes[name].name) for name, shape in reader.get_variable_to_shape_map().items()}
 
@@ -74,8 +97,9 @@ def extract_layer_variables(source_prefix, layers, out_prefix, out_npz, out_mani
         raise ValueError(f"new_prefix {new_prefix!r} must end with '/' (e.g. 'conv_layers/') or be empty")
     shapes = read_checkpoint_shapes(source_prefix)
     selected = select_layer_variables(list(shapes), list(layers))
-    reader = tf.train.load_checkpoint(source_prefix)
-    values = {new_prefix + name: reader.get_tensor(name) for name in selected}
+    reader = load_checkpoint(source_prefix)
+    with reading_checkpoint(source_prefix):
+        values = {new_prefix + name: reader.get_tensor(name) for name in selected}
 
     # A fresh step counter beside them: RETURNN's import_model_train_epoch1 requires "global_step" in the file.
     saved = dict(values, **{STEP_COUNTER: np.array(0, dtype=np.int64)})
@@ -122,7 +146,7 @@ def _write_meta_graph(path, variables):
 def read_manifest(path):
     """The manifest dict written by :func:`extract_layer_variables`."""
     path = path.get_path() if hasattr(path, "get_path") else os.fspath(path)
-    with open(path) as file:
+    with open(path) as file, reading(path, ValueError):
         manifest = json.load(file)
     if manifest.get("format") != MANIFEST_FORMAT or "variables" not in manifest:
         raise ValueError(f"{path} is not a variable manifest of format {MANIFEST_FORMAT}; it must come from "

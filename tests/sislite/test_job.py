@@ -131,3 +131,16 @@ def test_register_output_rejects_non_sisyphus_paths():
         tk.register_output("x", pathlib.Path("x"))
     with pytest.raises(ValueError, match="relative path"):
         tk.register_output("../x", tk.Path("x"))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_a_corrupt_job_save_names_the_file_and_how_it_is_written_again(tmp_path, damage):
+    from sislite.job import CorruptJobSaveError, load_job
+
+    good = gzip.compress(pickle.dumps({"a": list(range(1000))}))
+    data = {"truncated": good[:len(good) // 2], "garbage": b"not gzip at all", "empty": b""}[damage]
+    (tmp_path / "job.save").write_bytes(data)
+    with pytest.raises(CorruptJobSaveError) as error:
+        load_job(str(tmp_path))
+    assert f"corrupt or truncated {tmp_path}/job.save" in str(error.value)
+    assert "sis manager -r -co" in str(error.value)

@@ -1,5 +1,7 @@
 """Picking RETURNN's most informative error line from recorded outputs (returnn_logs/: real RETURNN 1.2026 / TF 2.21
-runs of the tiny setup, long middle parts of negative_label.log left out), and the message of ReturnnError."""
+runs of the tiny setup, long middle parts of negative_label.log left out; in truncated_*.log the temporary setup
+directory is replaced by /setup and the HDF file named as a corpus job's output), hints, and the message of
+ReturnnError."""
 
 from pathlib import Path
 
@@ -33,6 +35,8 @@ def test_tf_step_error_beats_the_generic_rethrow_and_the_shutdown_line():
                          "name = '/nonexistent/train.hdf'"),
     ("classes_dim_mismatch.log", "AssertionError: key 'classes' dim mismatch."),
     ("unknown_layer_class.log", "Exception: unknown layer class 'lineer'"),
+    ("truncated_checkpoint.log", "IndexError: Read less bytes than requested"),
+    ("truncated_hdf.log", "OSError: Unable to synchronously open file (truncated file: eof = 68176"),
 ])
 def test_recorded_failures(log, expected):
     assert find_error_line(_lines(log)).startswith(expected)
@@ -94,10 +98,27 @@ def test_a_nan_loss_hints_at_learning_rate_and_gradient_clipping():
     assert "lower the learning rate" in hint and "gradient_clip_global_norm" in hint
 
 
+def test_a_truncated_checkpoint_names_it_its_training_and_the_remake_command():
+    finder = _finder("truncated_checkpoint.log")  # ReturnnEvalJob on a checkpoint whose .data file lost its half
+    hint = hint_for(finder.error_line(), finder.layer_name(), finder.files())
+    training = "work/returnn/training/ReturnnTrainingJob.t6epWbdKVIE8"
+    assert hint.startswith(f"corrupt or truncated input /setup/{training}/output/models/epoch.001: IndexError")
+    assert f"It was made by job {training}" in hint
+    assert f"mv {training} {training}.corrupt && sis manager -r -co CONFIG" in hint
+
+
+def test_a_truncated_hdf_file_names_it_and_its_job():
+    finder = _finder("truncated_hdf.log")
+    hint = hint_for(finder.error_line(), finder.layer_name(), finder.files())
+    corpus = "work/corpus/synthetic_digits/SyntheticDigitsCorpusJob.Ab3dEfGhIjKl"
+    assert hint.startswith(f"corrupt or truncated input /setup/{corpus}/output/dev.hdf: OSError")
+    assert f"mv {corpus} {corpus}.corrupt" in hint
+
+
 @pytest.mark.parametrize("log", ["negative_label.log", "missing_data.log", "layer_not_found.log"])
 def test_other_errors_get_no_hint(log):
     finder = _finder(log)
-    assert hint_for(finder.error_line(), finder.layer_name()) is None
+    assert hint_for(finder.error_line(), finder.layer_name(), finder.files()) is None
 
 
 def test_the_layer_classes_come_from_the_installed_returnn():

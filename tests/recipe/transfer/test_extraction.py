@@ -1,6 +1,7 @@
 """Extraction of conv_1/conv_2 from a trained baseline: slim checkpoint, npz and manifest hold the same values."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -56,3 +57,29 @@ def test_job_outputs_and_bad_arguments():
         ExtractLayerVariablesJob(checkpoint, layers="conv_1")
     with pytest.raises(ValueError, match="must end with '/'"):
         ExtractLayerVariablesJob(checkpoint, new_prefix="conv_layers")
+
+
+@pytest.mark.parametrize("damage", ["half_data", "half_index", "no_data"])
+def test_a_broken_checkpoint_names_itself_its_training_and_the_remake_command(trained_baseline, tmp_path, damage):
+    import shutil
+
+    from recipe.corrupt_input import CorruptInputError
+
+    training = "work/returnn/training/ReturnnTrainingJob.t6epWbdKVIE8"
+    models = tmp_path / training / "output" / "models"
+    models.mkdir(parents=True)
+    for suffix in (".index", ".data-00000-of-00001", ".meta"):
+        shutil.copy(f"{trained_baseline}{suffix}", models / f"epoch.001{suffix}")
+    prefix = models / "epoch.001"
+    if damage == "no_data":
+        os.remove(f"{prefix}.data-00000-of-00001")
+    else:
+        damaged = f"{prefix}.{'data-00000-of-00001' if damage == 'half_data' else 'index'}"
+        os.truncate(damaged, os.path.getsize(damaged) // 2)
+    with pytest.raises(CorruptInputError) as error:
+        extract_layer_variables(str(prefix), ["conv_1", "conv_2"], str(tmp_path / "f"), str(tmp_path / "f.npz"),
+                                str(tmp_path / "m.json"))
+    message = str(error.value)
+    assert message.startswith(f"corrupt or truncated input {prefix}: TensorFlow cannot read this checkpoint")
+    assert f"made by job {training}" in message and f"mv {training} {training}.corrupt" in message
+    assert not (tmp_path / "m.json").exists()
