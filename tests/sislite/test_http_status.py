@@ -154,6 +154,36 @@ def _wait_for(predicate, timeout, what, process):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _status_page_url(process):
+    """The address the manager prints (``sis manager: status page on http://...``)."""
+    def url():
+        match = re.search(r"status page on (http://\S+)", process.stdout.readline())
+        return match.group(1) if match else None
+
+    return _wait_for(url, 300, "the status page's address", process)
+
+
+def _kill_tree(process):
+    import psutil
+
+    try:
+        tree = [psutil.Process(process.pid)] + psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        tree = []
+    for member in tree:
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            pass
+    process.wait(timeout=60)
+
+
+def _job_rows(dom):
+    """{alias or name: state} of the job table in a dumped DOM (its first plain cell is the alias / name)."""
+    rows = re.findall(r'<tr class="job" data-state="([a-z_]+)">(.*?)</tr>', dom, re.S)
+    return {re.findall(r"<td>([^<]*)</td>", cells)[0]: state for state, cells in rows}
+
+
 @pytest.fixture
 def running_graph(sis_setup, tmp_path):
     """The manager with --http on a free port, while ``gate`` runs; yields (base url, setup, process, release)."""
@@ -161,16 +191,8 @@ def running_graph(sis_setup, tmp_path):
     sis_setup.write("testjobs/jobs.py", GATE_JOBS)
     config = sis_setup.write_config(GATE_CONFIG.format(release=str(release)))
     process = sis_setup.start_manager(config, extra_args=("--http", "127.0.0.1:0"))
-    lines = []
-
-    def url():
-        line = process.stdout.readline()
-        lines.append(line)
-        match = re.search(r"status page on (http://\S+)", line)
-        return match.group(1) if match else None
-
     try:
-        base = _wait_for(url, 120, "the status page's address", process)
+        base = _status_page_url(process)
 
         def gate_running():
             status, body = _get(base + "status.json")
@@ -192,8 +214,7 @@ def running_graph(sis_setup, tmp_path):
 def test_page_in_chromium_shows_jobs_by_state_and_the_log_tail(running_graph, chromium, tmp_path):
     base, sis_setup, process, release = running_graph
     dom = _browser(chromium, tmp_path, "--dump-dom", url=base)
-    rows = re.findall(r'<tr class="job" data-state="([a-z_]+)">(.*?)</tr>', dom, re.S)
-    by_alias = {re.findall(r"<td>([^<]*)</td>", cells)[0]: state for state, cells in rows}  # plain cells: alias first
+    by_alias = _job_rows(dom)
     assert by_alias.get("first") == "finished" and by_alias.get("gate") == "running", by_alias
     assert by_alias.get("last") == "waiting", by_alias
     assert "waiting for the release file" in dom  # the running job's info()
@@ -246,6 +267,29 @@ def test_requests_outside_the_job_directories_are_refused(running_graph):
     connection.request("POST", "/", body=b"x")
     assert connection.getresponse().status == 501  # read-only: only GET and HEAD
     connection.close()
+
+
+def test_transfer_config_is_served(sis_setup, chromium, tmp_path):
+    """``sis manager -r --http 127.0.0.1:0 config/transfer.py``: the page of the real experiment graph, looked at
+    while its first job (the corpus) runs; the manager and its workers are killed afterwards."""
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    (sis_setup.root / "config" / "transfer.py").symlink_to(repo / "config" / "transfer.py")
+    process = sis_setup.start_manager("config/transfer.py", extra_args=("--http", "127.0.0.1:0"))
+    try:
+        base = _status_page_url(process)
+        _wait_for(lambda: '"state": "running"' in _get(base + "status.json")[1], 300, "a running job", process)
+        dom = _browser(chromium, tmp_path, "--dump-dom", url=base)
+        states = _job_rows(dom)
+        assert len(states) >= 20 and "running" in states.values() and "waiting" in states.values(), states
+        assert "corpus/synthetic_digits" in states and "train/baseline_cnn_dnn" in states, states
+        assert "report/results.md" in dom and "id=\"graph\"" in dom
+        screenshot = tmp_path / "transfer.png"
+        _browser(chromium, tmp_path, f"--screenshot={screenshot}", "--window-size=1400,1000", url=base)
+        assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        if os.environ.get("SISLITE_SCREENSHOT_DIR"):
+            shutil.copy(screenshot, os.path.join(os.environ["SISLITE_SCREENSHOT_DIR"], screenshot.name))
+    finally:
+        _kill_tree(process)
 
 
 def test_address_parsing():
