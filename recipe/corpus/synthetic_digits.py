@@ -2,8 +2,14 @@
 
 from recipe.atomic_output import write_atomically, write_json_atomically
 from recipe.sis_api import Job, Task
+from recipe.task_log import last_line_starting_with
 
 from recipe.corpus import corpus_plan, lexicon
+
+
+PROGRESS_PREFIX = "recipe.corpus: rendered "
+"""The progress lines the generation prints to the task log (``recipe.corpus: rendered 200/1000 utterances``)."""
+PROGRESS_EVERY = 50
 
 
 class SyntheticDigitsCorpusJob(Job):
@@ -68,6 +74,10 @@ class SyntheticDigitsCorpusJob(Job):
     def tasks(self):
         yield Task("run", rqmt=self.rqmt)
 
+    def info(self):
+        """While it runs: ``200/1000 utterances`` (the last progress line of its task log)."""
+        return last_line_starting_with(self._sis_path("log.run.1"), PROGRESS_PREFIX)
+
     def run(self):
         generate_corpus(self, {split: p.get_path() for split, p in self.out_hdf.items()},
                         {split: p.get_path() for split, p in self.out_transcripts.items()},
@@ -93,6 +103,7 @@ def generate_corpus(params, hdf_paths, transcript_paths, labels_path, summary_pa
         flite_fraction)
     rendered = render_in_order(specs, params.unit, params.workers)
     summary = {"sample_rate": SAMPLE_RATE, "unit": params.unit, "splits": {}}
+    rendered_count = [0]
     for split in corpus_plan.SPLITS:
         split_specs = [s for s in specs if s["split"] == split]
         transcript, histogram, stats = [], numpy.zeros(len(labels), dtype=numpy.int64), {"samples": 0}
@@ -103,6 +114,9 @@ def generate_corpus(params, hdf_paths, transcript_paths, labels_path, summary_pa
                 transcript.append(f"{spec['tag']} {' '.join(spec['words'])}\n")
                 histogram[:] += numpy.bincount(result["classes"], minlength=len(labels))
                 stats["samples"] += len(result["audio"])
+                rendered_count[0] += 1
+                if rendered_count[0] % PROGRESS_EVERY == 0 or rendered_count[0] == len(specs):
+                    print(f"{PROGRESS_PREFIX}{rendered_count[0]}/{len(specs)} utterances", flush=True)
                 yield spec["tag"], result["audio"], result["classes"]
 
         count = write_corpus_hdf(hdf_paths[split], sequences(), labels)

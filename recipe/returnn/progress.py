@@ -13,10 +13,11 @@ Only the file's tail (and, for the dataset sizes, its head) is read, so calling 
 even for a long training. Frames are RETURNN's frames of the ``data`` input: samples for a raw-waveform model.
 """
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Optional
+
+from recipe.task_log import read_head, read_tail
 
 PROGRESS_LOG = "returnn.progress.log"
 """Name of the progress log in the job's ``work/`` directory (RETURNN runs with ``work/`` as its cwd)."""
@@ -71,23 +72,6 @@ def parse_duration(text):
     for part in text.split(":"):
         seconds = seconds * 60 + float(part)
     return seconds
-
-
-def _read_tail(path, size):
-    with open(path, "rb") as file:
-        file.seek(0, os.SEEK_END)
-        length = file.tell()
-        file.seek(max(0, length - size))
-        data = file.read(size)
-    text = data.decode("utf-8", errors="replace")
-    if length > size:  # drop the partial first line
-        text = text.split("\n", 1)[-1]
-    return text
-
-
-def _read_head(path, size):
-    with open(path, "rb") as file:
-        return file.read(size).decode("utf-8", errors="replace")
 
 
 def dataset_sizes(lines):
@@ -147,9 +131,9 @@ def read_progress(path):
     """The latest :class:`PassProgress` in the progress log ``path``; None if the file does not exist (yet) or shows
     no step. Dataset sizes come from the last RETURNN start in the tail, else from the file's head."""
     try:
-        tail = _read_tail(path, TAIL_BYTES).splitlines()
+        tail = read_tail(path, TAIL_BYTES).splitlines()
         sizes = dataset_sizes(tail) if any(line.startswith(STARTUP) for line in tail) else \
-            dataset_sizes(_read_head(path, HEAD_BYTES).splitlines())
+            dataset_sizes(read_head(path, HEAD_BYTES).splitlines())
     except OSError:
         return None
     return latest_pass(tail, sizes)

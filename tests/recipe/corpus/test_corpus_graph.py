@@ -20,5 +20,7 @@ for split, path in corpus.out_hdf.items():
     output = sis_setup.root / "output/corpus"
     assert all((output / f"{split}.hdf").exists() for split in ("train", "dev", "test"))
     assert json.loads((output / "summary.json").read_text())["splits"]["train"]["utterances"] == 10
+    (job_dir,) = sis_setup.job_dirs("SyntheticDigitsCorpusJob.*")
+    assert "recipe.corpus: rendered 12/12 utterances" in (job_dir / "log.run.1").read_text()  # what info() shows
     again = sis_setup.run_manager(config, timeout=60)
     assert again.returncode == 0, again.output
