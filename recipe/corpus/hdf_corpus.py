@@ -68,3 +68,32 @@ def check_frame_lengths(path, target_key="classes"):
                 f"CNN front-end gives {expected} frames for {num_samples} samples; pad the audio to "
                 f"160 * frames + 320 = {samples_for_frames(num_frames)} samples (160 on each side)")
     return lengths
+
+
+def iterate_sequences(path, keys=("inputs", "classes")):
+    """Yield ``(tag, {key: array})`` for every sequence of a RETURNN HDF file, one sequence in memory at a time.
+    ``"inputs"`` is the main stream (samples, or a forward job's posteriors); other keys are ``targets/data``
+    streams."""
+    import h5py
+    import numpy
+
+    path = path.get_path() if hasattr(path, "get_path") else str(path)
+    with h5py.File(path, "r") as f:
+        tags = [t.decode() if isinstance(t, bytes) else str(t) for t in f["seqTags"][...]]
+        lengths = numpy.asarray(f["seqLengths"][...])
+        if lengths.ndim == 1:
+            lengths = lengths[:, None]
+        streams = sorted(f["targets/data"].keys()) if "targets/data" in f else []
+        sources = {}
+        for key in keys:
+            if key == "inputs":
+                sources[key] = (f["inputs"], 0)
+            elif key in streams:
+                sources[key] = (f["targets/data"][key], 1 + streams.index(key))
+            else:
+                raise KeyError(f"{path} has no stream {key!r}; it has inputs and {streams}")
+        offsets = {key: numpy.concatenate([[0], numpy.cumsum(lengths[:, column])])
+                   for key, (_, column) in sources.items()}
+        for index, tag in enumerate(tags):
+            yield tag, {key: numpy.asarray(data[offsets[key][index]:offsets[key][index + 1]])
+                        for key, (data, _) in sources.items()}
