@@ -28,12 +28,17 @@ from recipe.transfer.extraction import ExtractLayerVariablesJob
 from recipe.transfer.transfer_config import build_transfer_config
 from recipe.transfer.validation import ValidateTransferJob, check_layer_names
 from setups import networks, profiles
+from config import realignment
 
 SCORED_SETS = ("dev", "test")
 
 
 def corpus_for(profile):
-    """The corpus job: synthetic digits by default, the user's HDF files when ``corpus_hdf`` is set."""
+    """The corpus job: synthetic digits by default, the user's HDF files when ``corpus_hdf`` is set, the user's
+    audio (imported, realigned when it has no alignments: config/realignment.py) when ``corpus_audio`` is set."""
+    if profile.get("corpus_audio"):
+        return realignment.audio_corpus(profile, lambda corpus, hyper: returnn_settings(profile, corpus, hyper),
+                                        train, rqmt_arguments)
     if profile["corpus_hdf"]:
         corpus = ImportHdfCorpusJob(**profile["corpus_hdf"])
         corpus.add_alias("corpus/imported")
@@ -51,6 +56,8 @@ def returnn_settings(profile, corpus, hyper):
     """Everything of a RETURNN training config except the network: data, batching, optimizer."""
     imported = profile["corpus_hdf"]
     num_classes = len(imported["labels"] if imported else labels_for_unit(profile["corpus"]["unit"]))
+    if profile.get("corpus_audio"):
+        num_classes = realignment.num_classes(profile)
     return {
         "use_tensorflow": True,
         "extern_data": {"data": {"dim": 1}, "classes": {"dim": num_classes, "sparse": True}},

@@ -25,6 +25,8 @@ DEMO = {
     # {"hdf": {"train": tk.Path("/data/train.hdf"), "dev": ..., "test": ...}, "labels": ["<sil>", "oh", ...],
     #  "silence_index": 0, "transcripts": {"train": tk.Path(...), "dev": ..., "test": ...}}
     "corpus_hdf": None,
+    # Your own speech (audio + transcripts, optional CTM/TextGrid): see the corpus_audio profile below.
+    "corpus_audio": None,
     # True: the variant of both networks whose outputs do not depend on batching (setups/networks.py).
     "batch_independent": False,
     "baseline": {
@@ -55,7 +57,23 @@ FULL.update({
     "rqmt": {"train": {"cpu": 4, "mem": 16, "time": 48}, "eval": {"cpu": 2, "mem": 8, "time": 4}},
 })
 
-PROFILES = {"demo": DEMO, "full": FULL}
+CORPUS_AUDIO = copy.deepcopy(DEMO)
+CORPUS_AUDIO["corpus_audio"] = {
+    # ImportAudioCorpusJob's arguments (recipe/corpus/import_audio.py). "data": {"train": tk.Path("data/train"),
+    # "dev": ..., "test": ...} (Kaldi data directories; layout "plain": audio folders + "transcripts"), or one
+    # path with "split_fractions" to draw the splits by speaker. None: the demo corpus exported to 22.05 kHz WAV +
+    # Kaldi text, so the profile runs anywhere. "alignments" + "alignment_format" ("ctm"/"textgrid"): use them
+    # instead of realigning; "unit": "phone" with "lexicon" (a file or "cmudict"); "skip_bad": True drops bad
+    # utterances (listed in output/corpus_audio/import_problems.json) instead of failing on the first.
+    "import": {"data": None, "layout": "kaldi", "alignments": None, "alignment_format": None, "unit": "word",
+               "skip_bad": False},
+    # Transcripts only: flat start, then per round a brief CNN-DNN training and a forced realignment.
+    "realignment": {"rounds": 3, "num_epochs": 3, "learning_rate": 1e-3,
+                    "network": {"window": 17, "lin_dim": 256, "ff_dim": 512},
+                    "prior_scale": 0.3, "min_frames": 3},
+}
+
+PROFILES = {"demo": DEMO, "full": FULL, "corpus_audio": CORPUS_AUDIO}
 
 
 def check(profile):

@@ -18,7 +18,11 @@ def read_audio(source, where, start=None, end=None, channel="mix"):
     import numpy
     import soundfile
 
+    import os
+
     target = source
+    if not source.rstrip().endswith("|") and not os.path.isfile(source):
+        raise CorpusInputError(where, f"audio file {source} does not exist", "fix the path or add the file")
     if source.rstrip().endswith("|"):
         command = source.rstrip()[:-1]
         result = subprocess.run(command, shell=True, capture_output=True)
@@ -34,8 +38,6 @@ def read_audio(source, where, start=None, end=None, channel="mix"):
         first = 0 if start is None else int(round(start * info.samplerate))
         last = None if end is None or end < 0 else int(round(end * info.samplerate))
         data, rate = soundfile.read(target, start=first, stop=last, dtype="float64", always_2d=True)
-    except FileNotFoundError:
-        raise CorpusInputError(where, f"audio file {source} does not exist", "fix the path") from None
     except (RuntimeError, soundfile.LibsndfileError, OSError) as error:
         raise CorpusInputError(where, f"audio {source} cannot be read ({error})",
                                "convert it to WAV, FLAC or OGG") from None

@@ -8,7 +8,8 @@ the same frame labels. A run holding several repeated words ("four four") is spl
 
 import os
 
-from recipe.atomic_output import write_atomically
+from recipe.atomic_output import write_atomically, writing_atomically
+from recipe.sis_api import Job, Task
 
 
 def word_tokens(classes, words, labels, silence_index=0):
@@ -50,9 +51,19 @@ def frame_time(frame):
 
 
 def export_split(hdf_path, transcripts_path, labels, out_dir, sample_rate=22050, ctm_decimals=2):
-    """Write ``out_dir/{audio/<utt>.wav, data/wav.scp, data/text, data/utt2spk, alignment.ctm,
-    textgrid/<utt>.TextGrid}`` for one split; utterance ids are the sequence tags without ``<split>/``, speakers
-    the part before the last ``-``. Returns the number of utterances."""
+    """Write ``out_dir/{audio/<utt>.wav, data/{wav.scp,text,utt2spk}, alignment.ctm, textgrid/<utt>.TextGrid}``
+    for one split; see :func:`export_split_to`."""
+    return export_split_to(hdf_path, transcripts_path, labels, os.path.join(out_dir, "audio"),
+                           os.path.join(out_dir, "data"), os.path.join(out_dir, "alignment.ctm"),
+                           os.path.join(out_dir, "textgrid"), sample_rate, ctm_decimals)
+
+
+def export_split_to(hdf_path, transcripts_path, labels, audio_dir, data_dir, ctm_path, textgrid_dir,
+                    sample_rate=22050, ctm_decimals=2):
+    """Export one split: 16-bit WAV files at ``sample_rate`` in ``audio_dir``, a Kaldi data directory
+    (``wav.scp`` with absolute paths, ``text``, ``utt2spk``) in ``data_dir``, a CTM (times with ``ctm_decimals``
+    decimals, as Kaldi writes them) and one TextGrid per utterance (tier ``words``). Utterance ids are the sequence
+    tags without ``<split>/``, speakers the part before the last ``-``. Returns the number of utterances."""
     import soundfile
 
     from recipe.corpus.audio_file import resample
@@ -62,14 +73,16 @@ def export_split(hdf_path, transcripts_path, labels, out_dir, sample_rate=22050,
     from recipe.scoring.transcripts import read_transcripts
 
     transcripts = read_transcripts(transcripts_path)
-    for folder in ("audio", "data", "textgrid"):
-        os.makedirs(os.path.join(out_dir, folder), exist_ok=True)
+    for folder in (audio_dir, data_dir, textgrid_dir):
+        os.makedirs(folder, exist_ok=True)
     scp, text, utt2spk, ctm = [], [], [], {}
     for tag, streams in iterate_sequences(hdf_path):
         utt_id = tag.split("/", 1)[-1]
         samples = streams["inputs"].reshape(-1)
-        audio_path = os.path.join(out_dir, "audio", f"{utt_id}.wav")
-        soundfile.write(audio_path, resample(samples, 16000, sample_rate), sample_rate, subtype="PCM_16")
+        audio_path = os.path.join(audio_dir, f"{utt_id}.wav")
+        with writing_atomically(audio_path) as partial:
+            soundfile.write(partial, resample(samples, 16000, sample_rate), sample_rate, subtype="PCM_16",
+                            format="WAV")
         words = transcripts[tag]
         tokens = [(frame_time(a), frame_time(b), word) for a, b, word in
                   word_tokens(streams["classes"].reshape(-1), words, labels)]
@@ -77,10 +90,42 @@ def export_split(hdf_path, transcripts_path, labels, out_dir, sample_rate=22050,
         text.append(f"{utt_id} {' '.join(words)}\n")
         utt2spk.append(f"{utt_id} {utt_id.rsplit('-', 1)[0]}\n")
         ctm[utt_id] = tokens
-        write_textgrid(os.path.join(out_dir, "textgrid", f"{utt_id}.TextGrid"), len(samples) / 16000.0,
-                       {"words": tokens})
-    write_atomically(os.path.join(out_dir, "data", "wav.scp"), "".join(scp))
-    write_atomically(os.path.join(out_dir, "data", "text"), "".join(text))
-    write_atomically(os.path.join(out_dir, "data", "utt2spk"), "".join(utt2spk))
-    write_atomically(os.path.join(out_dir, "alignment.ctm"), format_ctm(ctm, ctm_decimals))
+        with writing_atomically(os.path.join(textgrid_dir, f"{utt_id}.TextGrid")) as partial:
+            write_textgrid(partial, len(samples) / 16000.0, {"words": tokens})
+    write_atomically(os.path.join(data_dir, "wav.scp"), "".join(scp))
+    write_atomically(os.path.join(data_dir, "text"), "".join(text))
+    write_atomically(os.path.join(data_dir, "utt2spk"), "".join(utt2spk))
+    write_atomically(ctm_path, format_ctm(ctm, ctm_decimals))
     return len(scp)
+
+
+class ExportCorpusAudioJob(Job):
+    """Exports a corpus job's HDF splits to audio files + Kaldi data directory + CTM + TextGrids (see
+    :func:`export_split_to`), e.g. the synthetic demo corpus as a stand-in for a user's own recordings.
+
+    Hashed: ``hdf``, ``transcripts``, ``labels`` (the corpus job's outputs), ``sample_rate``, ``ctm_decimals``.
+    Outputs per split: ``out_audio`` (folder of WAV files), ``out_data`` (Kaldi data directory), ``out_ctm``,
+    ``out_textgrid`` (folder). Finished when the job's task has run (every file is written atomically).
+    """
+
+    def __init__(self, hdf, transcripts, labels, sample_rate=22050, ctm_decimals=2):
+        self.hdf, self.transcripts, self.labels = dict(hdf), dict(transcripts), labels
+        self.sample_rate, self.ctm_decimals = sample_rate, ctm_decimals
+        self.out_audio = {s: self.output_path(f"{s}.audio", directory=True) for s in self.hdf}
+        self.out_data = {s: self.output_path(f"{s}.data", directory=True) for s in self.hdf}
+        self.out_textgrid = {s: self.output_path(f"{s}.textgrid", directory=True) for s in self.hdf}
+        self.out_ctm = {s: self.output_path(f"{s}.ctm") for s in self.hdf}
+
+    def tasks(self):
+        yield Task("run", rqmt={"cpu": 1, "mem": 2, "time": 1})
+
+    def run(self):
+        import json
+
+        with open(self.labels.get_path(), encoding="utf-8") as file:
+            labels = json.load(file)["labels"]
+        for split, hdf in self.hdf.items():
+            export_split_to(hdf.get_path(), self.transcripts[split].get_path(), labels,
+                            self.out_audio[split].get_path(), self.out_data[split].get_path(),
+                            self.out_ctm[split].get_path(), self.out_textgrid[split].get_path(),
+                            self.sample_rate, self.ctm_decimals)

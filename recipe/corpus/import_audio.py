@@ -172,6 +172,25 @@ def label_inventory(params, listed, lexicon):
     return [SILENCE] + sorted({word for utterances in listed.values() for u in utterances for word in u.words})
 
 
+def audio_labels(arguments):
+    """The labels an :class:`ImportAudioCorpusJob` with these keyword ``arguments`` derives (see
+    :func:`label_inventory`), read from its listings now (bad utterances are left out, not reported), so a graph
+    can size its networks before the import runs."""
+    from types import SimpleNamespace
+
+    from recipe.corpus.pronunciation_lexicon import PronunciationLexicon
+
+    defaults = {"layout": "kaldi", "transcripts": None, "split_fractions": None, "seed": 1, "unit": "word",
+                "lexicon": None, "labels": None}
+    params = SimpleNamespace(**{**defaults, **arguments})
+    if params.labels is not None:
+        return list(params.labels)
+    if not isinstance(params.data, dict) and params.split_fractions is None:
+        params.split_fractions = {"train": 0.8, "dev": 0.1, "test": 0.1}
+    lexicon = PronunciationLexicon.load(_path(params.lexicon)) if params.lexicon is not None else None
+    return label_inventory(params, list_utterances(params, ProblemLog(skip_bad=True)), lexicon)
+
+
 _WORKER = {}
 """What every worker process needs (set before the pool forks; read-only there)."""
 

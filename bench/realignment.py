@@ -1,0 +1,112 @@
+"""Figure: frame agreement of alignments made from transcripts only with the synthetic corpus' exact alignments.
+
+The corpus_audio profile's graph on the demo corpus, exported to 22.05 kHz WAV + Kaldi text without alignments:
+flat start, then per round a brief CNN-DNN training and a forced realignment (config/realignment.py). Runs
+``sis manager`` in a temporary setup directory and prints, after the flat start and after each round, the share of
+frames whose label equals the exact label (train split, and all splits); the last line is
+``frame agreement after realignment: NN.N %`` (all splits, last round).
+
+Usage: .venv/bin/python bench/realignment.py [num_utterances=400] [rounds=3] [epochs_per_round=3] [keep_dir]
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from recipe.corpus.corpus_plan import SPLITS  # noqa: E402
+from recipe.corpus.hdf_corpus import iterate_sequences  # noqa: E402
+
+CONFIG = """\
+from config import transfer
+from recipe.sis_api import tk
+from setups import profiles
+
+
+def py():
+    profile = profiles.get_profile("corpus_audio")
+    profile["corpus"]["num_utterances"] = {num_utterances}
+    profile["corpus_audio"]["realignment"].update(rounds={rounds}, num_epochs={epochs})
+    corpus = transfer.corpus_for(profile)
+    tk.register_output("bench/train.hdf", corpus.out_hdf["train"])
+"""
+
+SETTINGS = """\
+WAIT_PERIOD_JOB_FS_SYNC = 0
+WAIT_PERIOD_JOB_CLEANUP = 0
+WAIT_PERIOD_BETWEEN_CHECKS = 1
+WAIT_PERIOD_CACHE = 1
+WAIT_PERIOD_MTIME_OF_INPUTS = 0
+SKIP_IS_FINISHED_TIMEOUT = True
+JOB_AUTO_CLEANUP = False
+CLEANUP_ENVIRONMENT = False
+
+
+def engine():
+    from sisyphus.localengine import LocalEngine
+
+    return LocalEngine(cpus={cpus}, gpus=0, mem=8)
+"""
+
+
+def agreement(reference_hdf, aligned_hdf):
+    """(equal frames, frames) of two corpus HDFs with the same sequences."""
+    import numpy
+
+    reference = {tag: streams["classes"] for tag, streams in iterate_sequences(reference_hdf, ("classes",))}
+    equal = total = 0
+    for tag, streams in iterate_sequences(aligned_hdf, ("classes",)):
+        equal += int(numpy.count_nonzero(streams["classes"] == reference[tag]))
+        total += len(reference[tag])
+    return equal, total
+
+
+def main():
+    num_utterances = int(sys.argv[1]) if len(sys.argv) > 1 else 400
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    root = sys.argv[4] if len(sys.argv) > 4 else tempfile.mkdtemp(prefix="bench_realignment.")
+    os.makedirs(os.path.join(root, "config"), exist_ok=True)
+    for name in ("recipe", "setups"):
+        if not os.path.exists(os.path.join(root, name)):
+            os.symlink(os.path.join(REPO, name), os.path.join(root, name))
+    for name in ("__init__.py", "transfer.py", "realignment.py"):
+        target = os.path.join(root, "config", name)
+        if not os.path.exists(target):
+            os.symlink(os.path.join(REPO, "config", name), target)
+    with open(os.path.join(root, "config", "bench_realignment.py"), "w") as file:
+        file.write(CONFIG.format(num_utterances=num_utterances, rounds=rounds, epochs=epochs))
+    with open(os.path.join(root, "settings.py"), "w") as file:
+        file.write(SETTINGS.format(cpus=os.cpu_count() or 1))
+    env = dict(os.environ, SISLITE_FORCE="1", PYTHONPATH=REPO, DISABLE_CUDA="1", CUDA_VISIBLE_DEVICES="",
+               PYTHONUNBUFFERED="1")
+    print(f"{num_utterances} utterances, {rounds} rounds x {epochs} epochs; setup in {root}", flush=True)
+    start = time.time()
+    result = subprocess.run([sys.executable, "-m", "sislite", "manager", "-r", "config/bench_realignment.py"],
+                            cwd=root, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if result.returncode != 0:
+        print((result.stdout + result.stderr)[-6000:])
+        raise SystemExit(f"sis manager failed (exit {result.returncode}); setup in {root}")
+    print(f"graph finished in {time.time() - start:.0f} s wall", flush=True)
+    exact = os.path.join(root, "alias", "corpus", "synthetic_digits", "output")
+    stages = [("flat start", os.path.join(root, "alias", "corpus", "audio_import", "output"))]
+    stages += [(f"round {n}", os.path.join(root, "alias", "corpus", f"realigned_round_{n}", "output"))
+               for n in range(1, rounds + 1)]
+    overall = None
+    for name, directory in stages:
+        counts = {split: agreement(os.path.join(exact, f"{split}.hdf"), os.path.join(directory, f"{split}.hdf"))
+                  for split in SPLITS}
+        equal, total = (sum(counts[s][i] for s in SPLITS) for i in (0, 1))
+        overall = 100.0 * equal / total
+        print(f"{name}: frame agreement {100.0 * counts['train'][0] / counts['train'][1]:.1f} % (train), "
+              f"{overall:.1f} % (all splits, {total} frames)", flush=True)
+    print(f"frame agreement after realignment: {overall:.1f} %")
+
+
+if __name__ == "__main__":
+    main()
