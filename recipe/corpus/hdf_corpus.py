@@ -97,3 +97,32 @@ def iterate_sequences(path, keys=("inputs", "classes")):
         for index, tag in enumerate(tags):
             yield tag, {key: numpy.asarray(data[offsets[key][index]:offsets[key][index + 1]])
                         for key, (data, _) in sources.items()}
+
+
+class SequencesByTag:
+    """Random access to the main stream (``inputs``) of a RETURNN HDF file by sequence tag, one sequence read at a
+    time (a forward job's output need not be in the corpus' order). Use as a context manager."""
+
+    def __init__(self, path):
+        self.path = path.get_path() if hasattr(path, "get_path") else str(path)
+
+    def __enter__(self):
+        import h5py
+        import numpy
+
+        self.file = h5py.File(self.path, "r")
+        tags = [t.decode() if isinstance(t, bytes) else str(t) for t in self.file["seqTags"][...]]
+        lengths = numpy.asarray(self.file["seqLengths"][...])
+        lengths = lengths[:, 0] if lengths.ndim > 1 else lengths
+        offsets = numpy.concatenate([[0], numpy.cumsum(lengths)])
+        self.spans = {tag: (int(offsets[i]), int(offsets[i + 1])) for i, tag in enumerate(tags)}
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+    def __getitem__(self, tag):
+        if tag not in self.spans:
+            raise KeyError(f"{self.path} has no sequence {tag!r}; forward the same corpus split")
+        start, end = self.spans[tag]
+        return self.file["inputs"][start:end]

@@ -250,14 +250,21 @@ def prepare_utterance(entry):
 
 
 def _tokens_of(utterance, alignments, context):
+    """The utterance's timed tokens (phones without stress digits or position suffixes for unit "phone")."""
+    from recipe.corpus.pronunciation_lexicon import plain_phone
     from recipe.corpus.textgrid_alignment import read_textgrid
 
     if utterance.utt_id not in alignments:
         raise CorpusInputError(utterance.where_audio, f"utterance has no alignment in {context['alignment_path']}",
                                "add it, or import without alignments (flat start)", utterance.utt_id)
     if context["alignment_format"] == "textgrid":
-        return read_textgrid(alignments[utterance.utt_id], context["unit"])
-    return alignments[utterance.utt_id]
+        tokens = read_textgrid(alignments[utterance.utt_id], context["unit"])
+    else:
+        tokens = alignments[utterance.utt_id]
+    if context["unit"] == "phone":
+        for token in tokens:
+            token.token = None if token.token is None else plain_phone(token.token)
+    return tokens
 
 
 def import_audio_corpus(params, outputs):

@@ -63,14 +63,16 @@ class RealignCorpusJob(Job):
                                                             for s, v in statistics.items()}}, sort_keys=True)
 
 
-def alignment_priors(hdf_path, num_labels, floor=1e-5):
-    """log label shares of the ``classes`` of a corpus HDF."""
+def alignment_priors(hdf_path, num_labels):
+    """log label shares of the ``classes`` of a corpus HDF; a label that never occurs gets the share of the rarest
+    one that does (not a tiny one, which would make it win every frame once divided by its prior)."""
     import h5py
     import numpy
 
     with h5py.File(hdf_path, "r") as f:
         classes = numpy.asarray(f["targets/data/classes"][...]).reshape(-1)
     shares = numpy.bincount(classes.astype(numpy.int64), minlength=num_labels) / max(len(classes), 1)
+    floor = shares[shares > 0].min() if numpy.any(shares > 0) else 1.0 / num_labels
     return numpy.log(numpy.maximum(shares, floor))
 
 
@@ -81,7 +83,7 @@ def realign_corpus(hdf, units, labels, silence_index, posteriors, hdf_out, plot_
 
     from recipe.corpus.alignment_report import AlignmentStatistics, plot_alignment
     from recipe.corpus.forced_alignment import force_align, hybrid_scores
-    from recipe.corpus.hdf_corpus import iterate_sequences, write_corpus_hdf
+    from recipe.corpus.hdf_corpus import SequencesByTag, iterate_sequences, write_corpus_hdf
     from recipe.scoring.transcripts import read_transcripts
 
     log_priors = alignment_priors(hdf.get(prior_split, next(iter(hdf.values()))), len(labels))
@@ -91,18 +93,15 @@ def realign_corpus(hdf, units, labels, silence_index, posteriors, hdf_out, plot_
         unit_sequences = read_transcripts(units[split])
         statistics = AlignmentStatistics(labels, silence_index)
         total_score = [0.0, 0]
-        posterior_stream = iterate_sequences(posteriors[split], ("inputs",))
 
-        def sequences():
+        def sequences(posterior_by_tag):
             nonlocal plotted
             for number, (tag, streams) in enumerate(iterate_sequences(hdf[split]), 1):
-                posterior_tag, posterior = next(posterior_stream)
-                values = posterior["inputs"]
-                if posterior_tag != tag or len(values) != len(streams["classes"]):
-                    raise ValueError(f"{posteriors[split]}: sequence {number} is {posterior_tag!r} with "
-                                     f"{len(values)} frames, but {hdf[split]} has {tag!r} with "
-                                     f"{len(streams['classes'])}; forward the same corpus split with "
-                                     "seq_ordering 'default'")
+                values = posterior_by_tag[tag]
+                if len(values) != len(streams["classes"]):
+                    raise ValueError(f"{posteriors[split]}: sequence {tag!r} has {len(values)} posterior frames, "
+                                     f"but {hdf[split]} has {len(streams['classes'])} label frames; forward this "
+                                     "corpus split with the network trained on it")
                 if tag not in unit_sequences:
                     raise KeyError(f"{units[split]} has no transcript for {tag!r}; use the corpus' units file")
                 unit_labels = [index[unit] for unit in unit_sequences[tag]]
@@ -119,7 +118,8 @@ def realign_corpus(hdf, units, labels, silence_index, posteriors, hdf_out, plot_
                 if number % 100 == 0:
                     print(f"realign {split}: {number} utterances", flush=True)
 
-        write_corpus_hdf(hdf_out[split], sequences(), labels)
+        with SequencesByTag(posteriors[split]) as posterior_by_tag:
+            write_corpus_hdf(hdf_out[split], sequences(posterior_by_tag), labels)
         results[split] = {**statistics.as_dict(), "mean_frame_score": round(total_score[0] / max(total_score[1], 1), 4)}
         print(f"realign {split}: {results[split]['utterances']} utterances, "
               f"{100 * results[split].get('changed_share', 0):.1f} % of frames changed", flush=True)
