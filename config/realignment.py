@@ -63,8 +63,13 @@ def audio_corpus(profile, settings_for, train, rqmt_arguments):
         return corpus
     hyper = profile["corpus_audio"]["realignment"]
     network = networks.baseline_network(profile["batch_independent"], **hyper["network"])
+    checkpoint = None
     for round_number in range(1, hyper["rounds"] + 1):
-        returnn_config = ReturnnConfig({**settings_for(corpus, hyper), "network": network})
+        settings = {**settings_for(corpus, hyper), "network": network}
+        if checkpoint is not None and hyper.get("warm_start"):
+            # RETURNN applies init_for_train preloading in a fresh training only, so a resumed round keeps its own.
+            settings["preload_from_files"] = {"previous_round": {"filename": checkpoint, "init_for_train": True}}
+        returnn_config = ReturnnConfig(settings)
         training = train(f"alignment_round_{round_number}", returnn_config, hyper, profile)
         checkpoint = training.out_checkpoints[hyper["num_epochs"]]
         posteriors = {}

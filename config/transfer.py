@@ -65,6 +65,7 @@ def returnn_settings(profile, corpus, hyper):
         "dev": corpus_dataset(corpus, "dev"),
         "learning_rate": hyper["learning_rate"],
         **profile["training"],
+        **hyper.get("training", {}),
     }
 
 

@@ -1,7 +1,7 @@
 """Flat start: a first frame alignment from the transcript alone, for corpora that come without alignments.
 
 The speech region is found from frame energies (10 ms frames at the front-end's frame positions): frames louder than
-``threshold`` of the way from the noise floor (10th percentile of the frame energies, in dB) to the loud end (99th
+``threshold`` (default half) of the way from the noise floor (10th percentile of the frame energies, in dB) to the loud end (99th
 percentile) are speech, and the region runs from the first to the last such frame. Inside it, the transcript's units
 (words or phones) get equal shares of the frames, in order; everything outside is silence.
 """
@@ -18,7 +18,7 @@ def frame_energies_db(samples, num_frames):
     return 10.0 * numpy.log10(numpy.mean(frames ** 2, axis=1) + 1e-12)
 
 
-def speech_region(samples, num_frames, threshold=0.3):
+def speech_region(samples, num_frames, threshold=0.5):
     """``(first, last + 1)`` frames of the speech region (the whole utterance if no frame stands out)."""
     import numpy
 
@@ -30,7 +30,7 @@ def speech_region(samples, num_frames, threshold=0.3):
     return int(speech[0]), int(speech[-1]) + 1
 
 
-def flat_start_labels(samples, num_frames, unit_labels, threshold=0.3):
+def flat_start_labels(samples, num_frames, unit_labels, threshold=0.5):
     """int32 [num_frames]: ``unit_labels`` (label indices, in order) spread uniformly over the speech region,
     silence (0) outside. A region shorter than the number of units is widened to the whole utterance."""
     import numpy

@@ -46,7 +46,7 @@ class ImportAudioCorpusJob(Job):
 
     def __init__(self, data, layout="kaldi", transcripts=None, alignments=None, alignment_format=None, unit="word",
                  labels=None, lexicon=None, channel="mix", level_dbfs=None, split_fractions=None, seed=1,
-                 skip_bad=False, max_clipped_fraction=0.001, flat_start_threshold=0.3, workers=2):
+                 skip_bad=False, max_clipped_fraction=0.001, flat_start_threshold=0.5, workers=2):
         check_arguments(data, layout, transcripts, alignments, alignment_format, unit, labels, lexicon, channel,
                         split_fractions)
         self.data, self.layout, self.transcripts = data, layout, transcripts
