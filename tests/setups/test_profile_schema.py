@@ -72,7 +72,8 @@ def test_a_missing_key_names_it_and_what_it_is_not_a_bare_key_error():
 
 def test_a_key_in_the_wrong_section_points_at_the_right_one():
     message = problems_of(demo(num_epoch=3))
-    assert "unknown key num_epoch: did you mean baseline.num_epochs or blstm.num_epochs" in message
+    assert ("unknown key num_epoch: did you mean baseline.num_epochs or blstm.num_epochs or "
+            "corpus_audio.realignment.num_epochs") in message
 
 
 @pytest.mark.parametrize("edit, expected", [

@@ -1,0 +1,42 @@
+"""config/realignment.py: the corpus_audio profile's graph (no job runs here)."""
+
+from config import realignment, transfer
+from recipe.corpus.import_audio import ImportAudioCorpusJob
+from recipe.corpus.realignment import RealignCorpusJob
+from setups import profiles
+
+
+def corpus_job(report):
+    """The corpus job the baseline trains on."""
+    training = report.experiments[0]["learning_rates"].creator
+    train_file = training.returnn_config.config["train"]["files"][0]
+    return train_file.creator
+
+
+def test_transcripts_only_gives_one_realignment_job_per_round_and_the_four_experiments():
+    profile = profiles.get_profile("corpus_audio")
+    report = transfer.build(profile)
+    assert [row["name"] for row in report.experiments] == [
+        "baseline_cnn_dnn", "blstm_scratch", "blstm_transfer_frozen", "blstm_transfer_finetuned"]
+    corpus, rounds = corpus_job(report), 0
+    while isinstance(corpus, RealignCorpusJob):
+        rounds += 1
+        corpus = next(iter(corpus.hdf.values())).creator
+    assert rounds == profile["corpus_audio"]["realignment"]["rounds"]
+    assert isinstance(corpus, ImportAudioCorpusJob) and corpus.alignments is None
+    assert realignment.num_classes(profile) == 12
+
+
+def test_with_alignments_the_import_is_the_corpus():
+    profile = profiles.get_profile("corpus_audio")
+    profile["corpus_audio"]["import"].update(alignment_format="ctm")
+    corpus = corpus_job(transfer.build(profile))
+    assert isinstance(corpus, ImportAudioCorpusJob) and corpus.alignment_format == "ctm"
+
+
+def test_more_rounds_keep_the_earlier_rounds():
+    profile = profiles.get_profile("corpus_audio")
+    first = corpus_job(transfer.build(profile))
+    profile["corpus_audio"]["realignment"]["rounds"] += 1
+    last = corpus_job(transfer.build(profile))
+    assert next(iter(last.hdf.values())).creator.job_id() == first.job_id()
