@@ -4,11 +4,16 @@
 otherwise or when ``SISLITE_FORCE=1`` is set. When sislite is used it is also registered under the module name
 ``sisyphus`` (without installing any package of that name), so recipes written for RWTH Sisyphus
 (``from sisyphus import Job``) run unchanged beside ours.
+
+``Job`` is the engine's Job with one addition: every task of a recipe job first appends the environment that runs
+it (versions, git commit, host, device) to the job directory's ``environment.jsonl`` (``recipe/job_environment.py``).
 """
 
 import importlib
 import os
 import sys
+
+from recipe.job_environment import with_environment_record
 
 
 def _rwth_sisyphus_installed():
@@ -32,7 +37,7 @@ def _load_sisyphus():
 
 
 sisyphus = _load_sisyphus()
-Job = sisyphus.Job
+Job = with_environment_record(sisyphus.Job)
 Task = sisyphus.Task
 tk = sisyphus.tk
 

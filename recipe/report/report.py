@@ -27,7 +27,8 @@ class ExperimentReportJob(Job):
     ``experiments``: list of dicts with the keys of ``EXPERIMENT_KEYS`` (only ``name`` is required); every Path in
     them is an input, so the report runs once all results exist. Training time, when not given, is the run time
     the worker recorded for the training job (``used_time`` in the ``usage.run.*`` files of the job directory
-    holding ``learning_rates``).
+    holding ``learning_rates``). The "Environment" section shows, per experiment, the versions, setup commit, host
+    and device recorded in that job directory (:mod:`recipe.report.environment_table`).
     Hashes: ``experiments``, ``datasets``, ``title``. Outputs: ``out_json`` (see
     :mod:`recipe.report.results_table`), ``out_markdown``, ``out_html``, ``out_plot`` (learning_curves.png).
     Finished when all four exist (each written atomically, ``out_json`` last).
@@ -66,19 +67,20 @@ class ExperimentReportJob(Job):
         from recipe.returnn.learning_rates import read_learning_rates
         from recipe.atomic_output import write_atomically
 
-        rows, curves = [], {}
+        rows, curves, environments = [], {}, []
         for experiment, job_id in zip(self.experiments, self.job_ids):
             learning_rates = None
             if experiment.get("learning_rates") is not None:
                 learning_rates = read_learning_rates(experiment["learning_rates"])
                 curves[experiment["name"]] = learning_rates
             rows.append(self._row(experiment, job_id, learning_rates))
+            environments.append({"experiment": experiment["name"], **_environment(experiment)})
         plot_learning_curves(curves, self.out_plot, title=f"{self.title}: learning curves")
         report = {"title": self.title, "datasets": list(self.datasets),
                   "columns": [list(column) for column in table_columns(self.datasets)], "rows": rows,
                   "notes": ["FER: frame error rate, CE: frame-averaged cross entropy (RETURNN eval); "
                             "WER: word error rate of the decoded posteriors"],
-                  "plot": os.path.basename(self.out_plot.get_path())}
+                  "plot": os.path.basename(self.out_plot.get_path()), "environment": environments}
         write_atomically(self.out_markdown, render_markdown(report))
         write_atomically(self.out_html, render_html(report))
         write_atomically(self.out_json, json.dumps(report, indent=1) + "\n")
@@ -120,6 +122,18 @@ def _creator_id(experiment):
         if creator is not None and hasattr(creator, "job_id"):
             return creator.job_id()
     return None
+
+
+def _environment(experiment):
+    """What made the experiment's training (the job holding learning_rates, else its first scores or WER file)."""
+    from recipe.report.environment_table import environment_summary, job_dir_of
+
+    scores = experiment.get("scores")
+    candidates = [experiment.get("learning_rates")] + list(scores if isinstance(scores, (list, tuple)) else [scores])
+    for path in candidates + list((experiment.get("wer") or {}).values()):
+        if path is not None:
+            return environment_summary(job_dir_of(_path_string(path)))
+    return environment_summary(None)
 
 
 def _path_string(path):

@@ -1,13 +1,16 @@
 """The results table of the experiment report as Markdown, HTML and plain text (no Sisyphus, no numpy).
 
 The report's JSON (``ExperimentReportJob.out_json``) is ``{"title": str, "datasets": [...], "columns": [[key,
-header], ...], "rows": [{key: value}], "notes": [...]}``; rates are fractions (0.05 = 5 %), times seconds.
+header], ...], "rows": [{key: value}], "notes": [...], "environment": [{"experiment": name, ...}]}`` (the last
+one: :mod:`recipe.report.environment_table`); rates are fractions (0.05 = 5 %), times seconds.
 :func:`print_results_table` prints it as plain text (for the manager, when the graph is done).
 """
 
 import html
 import json
 import math
+
+from recipe.report import environment_table
 
 
 def table_columns(datasets):
@@ -53,6 +56,7 @@ def render_markdown(report):
         lines += [""] + [f"- {note}" for note in report["notes"]]
     if report.get("plot"):
         lines += ["", f"![learning curves]({report['plot']})"]
+    lines += environment_table.render_markdown(report.get("environment", []))
     return "\n".join(lines) + "\n"
 
 
@@ -68,7 +72,8 @@ def render_html(report):
             "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;text-align:right}"
             "td:first-child,th:first-child,td:last-child{text-align:left}</style></head><body>\n"
             f"<h1>{title}</h1>\n<table>\n<tr>{head}</tr>\n{body}</table>\n"
-            f"{'<ul>' + notes + '</ul>' if notes else ''}{plot}\n</body></html>\n")
+            f"{'<ul>' + notes + '</ul>' if notes else ''}{plot}\n"
+            f"{environment_table.render_html(report.get('environment', []))}</body></html>\n")
 
 
 def render_text(report):
