@@ -15,6 +15,7 @@ from recipe.sis_api import tk
 from recipe.corpus.import_hdf import ImportHdfCorpusJob
 from recipe.corpus.lexicon import labels_for_unit
 from recipe.corpus.synthetic_digits import SyntheticDigitsCorpusJob
+from recipe.job_environment import pinned_versions
 from recipe.report.report import ExperimentReportJob
 from recipe.report.results_table import print_results_table
 from recipe.returnn.config import ReturnnConfig
@@ -43,7 +44,7 @@ def corpus_for(profile):
         corpus = ImportHdfCorpusJob(**profile["corpus_hdf"])
         corpus.add_alias("corpus/imported")
     else:
-        corpus = SyntheticDigitsCorpusJob(**profile["corpus"])
+        corpus = SyntheticDigitsCorpusJob(**profile["corpus"], hashed_versions=hashed_versions(profile, "corpus"))
         corpus.add_alias("corpus/synthetic_digits")
     return corpus
 
@@ -69,6 +70,18 @@ def returnn_settings(profile, corpus, hyper):
     }
 
 
+def hashed_versions(profile, kind):
+    """The installed versions the profile's opt-in ``hashed_versions[kind]`` puts into the ids of the ``kind`` jobs
+    ("returnn": trainings, evaluations, forwards; "corpus": the synthetic corpus); None (ids unchanged) when unset."""
+    unknown = sorted(set(profile["hashed_versions"]) - {"returnn", "corpus"})
+    if unknown:
+        raise ValueError(f"profile {profile['name']!r}: hashed_versions has unknown kinds {unknown}; use 'returnn' "
+                         f"and/or 'corpus' (setups/profiles.py)")
+    names = profile["hashed_versions"].get(kind, ())
+    where = f"profile {profile['name']!r} hashed_versions[{kind!r}] (setups/profiles.py)"
+    return pinned_versions(names, where) if names else None
+
+
 def rqmt_arguments(profile, kind):
     """The profile's resources for ``kind`` ("train" or "eval") as the jobs' ``cpu_rqmt=``/``mem_rqmt=``/...
     arguments (never hashed)."""
@@ -77,7 +90,7 @@ def rqmt_arguments(profile, kind):
 
 def train(name, returnn_config, hyper, profile):
     job = ReturnnTrainingJob(returnn_config, num_epochs=hyper["num_epochs"], device=profile["device"],
-                             **rqmt_arguments(profile, "train"))
+                             hashed_versions=hashed_versions(profile, "returnn"), **rqmt_arguments(profile, "train"))
     job.add_alias(f"train/{name}")
     tk.register_output(f"{name}/learning_curve.png", job.out_plot_se)
     return job
@@ -86,14 +99,14 @@ def train(name, returnn_config, hyper, profile):
 def evaluate(name, training, returnn_config, hyper, corpus, statistics, profile):
     """FER/CE on dev and test, and WER from decoding the posteriors; returns the report row."""
     checkpoint = training.out_checkpoints[hyper["num_epochs"]]
-    rqmt = rqmt_arguments(profile, "eval")
+    arguments = {**rqmt_arguments(profile, "eval"), "hashed_versions": hashed_versions(profile, "returnn")}
     eval_sets = {split: corpus_dataset(corpus, split) for split in SCORED_SETS}
-    scores = ReturnnEvalJob(checkpoint, returnn_config, eval_sets, device=profile["device"], **rqmt)
+    scores = ReturnnEvalJob(checkpoint, returnn_config, eval_sets, device=profile["device"], **arguments)
     scores.add_alias(f"eval/{name}")
     wer = {}
     for split in SCORED_SETS:
         forward = ReturnnForwardJob(checkpoint, returnn_config, corpus_dataset(corpus, split), device=profile["device"],
-                                    **rqmt)
+                                    **arguments)
         decode = DecodeWordsJob(forward.out_hdf, corpus.out_labels, statistics=statistics,
                                 **profile["decoding"])
         score = ScoreWerJob(decode.out_hypotheses, corpus.out_transcripts[split])

@@ -10,6 +10,10 @@ Python/package versions than the installed ones.
 Every recipe job records it: ``recipe.sis_api.Job`` is ``with_environment_record(sisyphus.Job)``, whose subclasses'
 task methods (the names their ``Task``s start and resume) write the record before they run. That happens inside the
 task, so it works the same under RWTH Sisyphus and sislite, on whatever host the task runs.
+
+Opt-in, versions can also be part of job ids: jobs that take ``hashed_versions`` ({name: version}, from
+:func:`pinned_versions`; None, the default, is not hashed and keeps every id) hash them, and their tasks refuse to
+run where other versions are installed (:func:`check_pinned_versions`).
 """
 
 import datetime
@@ -90,6 +94,48 @@ def device():
             "cpu_count": os.cpu_count()}
 
 
+def installed_version(name):
+    """The installed version of ``name``: "python", "espeak-ng" or "flite" (the libraries), or a distribution;
+    None when it is not installed."""
+    if name == "python":
+        return platform.python_version()
+    if name == "espeak-ng":
+        return espeak_ng_version()
+    if name == "flite":
+        return flite_version()
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def pinned_versions(names, where):
+    """``{name: installed version}`` for ``names``, to pass as a job's ``hashed_versions`` (the opt-in that makes
+    versions part of job ids); a name that is not installed fails, naming ``where`` it came from."""
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise TypeError(f"{where} = {names!r}: give a tuple of names, e.g. ('returnn', 'tensorflow-cpu')")
+    pinned = {}
+    for name in names:
+        version = installed_version(name)
+        if version is None:
+            raise ValueError(f"{where} names {name!r}, which is not installed; use 'python', 'espeak-ng', 'flite' "
+                             f"or an installed distribution ({', '.join(installed_packages())}, ...)")
+        pinned[name] = version
+    return dict(sorted(pinned.items()))
+
+
+def check_pinned_versions(job, pinned):
+    """Refuse to run ``job`` when a version in its hash (``pinned``) is not the installed one: its id would lie."""
+    wrong = {name: (version, installed_version(name)) for name, version in (pinned or {}).items()
+             if installed_version(name) != version}
+    if wrong:
+        listed = ", ".join(f"{name} {version} in the hash, {now or 'not installed'} here"
+                           for name, (version, now) in sorted(wrong.items()))
+        raise RuntimeError(f"{job}: its job id includes versions this machine does not have ({listed}); run it "
+                           f"where those versions are installed (pip install --require-hashes -r requirements.lock), "
+                           f"or rebuild the graph here so the ids name these versions")
+
+
 def environment_record(task_name):
     """The record (see module doc) of this process, for a start of task ``task_name``."""
     return {"task": task_name, "time": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -159,6 +205,7 @@ def _record_before(cls, name):
     @functools.wraps(method)
     def run_recorded(self, *args, **kwargs):
         append_environment_record(self._sis_path(abspath=True), name)
+        check_pinned_versions(self, getattr(self, "hashed_versions", None))
         return method(self, *args, **kwargs)
 
     run_recorded.records_environment = True

@@ -21,7 +21,8 @@ class SyntheticDigitsCorpusJob(Job):
     construction and again before writing anything, naming ``apt-get install flite``.
 
     Hashed: every parameter except ``workers``; ``flite_fraction`` only when not 0.0 (so jobs from before it
-    existed keep their ids). Output is byte-identical for the same parameters, whatever the number of workers.
+    existed keep their ids); ``hashed_versions`` ({name: version}, opt-in, e.g. espeak-ng's; see
+    recipe/job_environment.py) only when given, and the job then refuses to run under other versions. Output is byte-identical for the same parameters, whatever the number of workers.
 
     Outputs: ``out_hdf`` {"train", "dev", "test": Path} RETURNN HDF (``data``: 16 kHz float32 samples, dim 1;
     ``classes``: int32 per 10 ms frame, exactly ``frontend_output_frames(num_samples)`` frames: the audio is
@@ -32,7 +33,7 @@ class SyntheticDigitsCorpusJob(Job):
     Finished when all outputs exist (each is written under a temporary name and renamed).
     """
 
-    __sis_hash_exclude__ = {"flite_fraction": 0.0}
+    __sis_hash_exclude__ = {"flite_fraction": 0.0, "hashed_versions": None}
     __sis_version__ = None
     """Raise (to 2, 3, ...) when a constant in OUTPUT_CONSTANTS changes: the audio or labels change with it."""
     OUTPUT_CONSTANTS = (
@@ -48,13 +49,14 @@ class SyntheticDigitsCorpusJob(Job):
 
     def __init__(self, num_utterances=2000, seed=1, unit="word", split_fractions=None, speakers_per_split=None,
                  digits=(1, 7), speed_range=(0.9, 1.1), snr_db_range=(10.0, 40.0),
-                 noise_colors=("white", "pink", "brown"), silence_s_range=(0.1, 0.5), workers=2, flite_fraction=0.0):
+                 noise_colors=("white", "pink", "brown"), silence_s_range=(0.1, 0.5), workers=2, flite_fraction=0.0,
+                 hashed_versions=None):
         self.num_utterances, self.seed, self.unit = num_utterances, seed, unit
         self.split_fractions = split_fractions or {"train": 0.8, "dev": 0.1, "test": 0.1}
         self.speakers_per_split = speakers_per_split or {"train": 24, "dev": 4, "test": 4}
         self.digits, self.speed_range, self.snr_db_range = tuple(digits), tuple(speed_range), tuple(snr_db_range)
         self.noise_colors, self.silence_s_range = tuple(noise_colors), tuple(silence_s_range)
-        self.workers, self.flite_fraction = workers, flite_fraction
+        self.workers, self.flite_fraction, self.hashed_versions = workers, flite_fraction, hashed_versions
         lexicon.labels_for_unit(unit)
         corpus_plan.check_parameters(num_utterances, self.split_fractions, self.speakers_per_split, self.digits,
                                      self.speed_range, self.snr_db_range, self.noise_colors, self.silence_s_range,

@@ -45,13 +45,15 @@ class ReturnnEvalJob(Job):
     (``{name: RETURNN dataset dict}``).
 
     Hashed: ``model_checkpoint``, ``returnn_config`` (its hashed part; its own datasets and training settings are
-    dropped), ``eval_datasets`` and ``loss_name``. Not hashed: device, log_verbosity, rqmt, returnn_python_exe.
+    dropped), ``eval_datasets`` and ``loss_name``. Not hashed: device, log_verbosity, rqmt, returnn_python_exe;
+    ``hashed_versions`` only when given (opt-in, as in ReturnnTrainingJob).
     Output: ``out_scores`` = JSON ``{name: {"ce": float, "fer": float, "frames": int}}`` (frame-weighted cross-entropy
     and frame error rate of the ``loss_name`` loss). Finished when that file is written, after all datasets ran.
     """
 
     def __init__(self, model_checkpoint, returnn_config, eval_datasets, *, loss_name="output", log_verbosity=3,
-                 device="cpu", time_rqmt=1, mem_rqmt=2, cpu_rqmt=1, returnn_python_exe=None):
+                 device="cpu", time_rqmt=1, mem_rqmt=2, cpu_rqmt=1, returnn_python_exe=None,
+                 hashed_versions=None):
         self.check_arguments(model_checkpoint, returnn_config, eval_datasets)
         self.model_checkpoint = model_checkpoint
         self.returnn_config = returnn_config
@@ -60,6 +62,7 @@ class ReturnnEvalJob(Job):
         self.log_verbosity = log_verbosity
         self.device = device
         self.returnn_python_exe = returnn_python_exe
+        self.hashed_versions = hashed_versions
         self.rqmt = task_rqmt("ReturnnEvalJob", device, cpu_rqmt, mem_rqmt, time_rqmt)
         self.out_scores = self.output_path("scores.json")
 
@@ -79,8 +82,10 @@ class ReturnnEvalJob(Job):
 
     @classmethod
     def hash(cls, parsed_args):
-        return super().hash({key: parsed_args[key]
-                             for key in ("model_checkpoint", "returnn_config", "eval_datasets", "loss_name")})
+        hashed = {key: parsed_args[key] for key in ("model_checkpoint", "returnn_config", "eval_datasets", "loss_name")}
+        if parsed_args.get("hashed_versions"):
+            hashed["hashed_versions"] = parsed_args["hashed_versions"]
+        return super().hash(hashed)
 
     def tasks(self):
         yield Task("run", resume="run", rqmt=self.rqmt)

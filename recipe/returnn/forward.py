@@ -22,14 +22,16 @@ class ReturnnForwardJob(Job):
     """Forward one dataset through a TF checkpoint with RETURNN's ``task = "forward"``.
 
     Hashed: ``model_checkpoint``, ``returnn_config`` (hashed part, its own datasets dropped), ``dataset`` and
-    ``output_layer``. Not hashed: device, log_verbosity, rqmt, returnn_python_exe.
+    ``output_layer``. Not hashed: device, log_verbosity, rqmt, returnn_python_exe;
+    ``hashed_versions`` only when given (opt-in, as in ReturnnTrainingJob).
     Output: ``out_hdf`` (``output.hdf``, RETURNN's forward format: ``inputs`` [sum of frames, dim], ``seqLengths``,
     ``seqTags``) and ``out_returnn_config_file``. Finished when the HDF is moved into ``output/`` after RETURNN
     exited successfully.
     """
 
     def __init__(self, model_checkpoint, returnn_config, dataset, *, output_layer="output", log_verbosity=3,
-                 device="cpu", time_rqmt=1, mem_rqmt=2, cpu_rqmt=1, returnn_python_exe=None):
+                 device="cpu", time_rqmt=1, mem_rqmt=2, cpu_rqmt=1, returnn_python_exe=None,
+                 hashed_versions=None):
         if not isinstance(dataset, dict):
             raise TypeError(f"ReturnnForwardJob(dataset=...) must be a RETURNN dataset dict, got "
                             f"{type(dataset).__name__}")
@@ -41,14 +43,17 @@ class ReturnnForwardJob(Job):
         self.log_verbosity = log_verbosity
         self.device = device
         self.returnn_python_exe = returnn_python_exe
+        self.hashed_versions = hashed_versions
         self.rqmt = task_rqmt("ReturnnForwardJob", device, cpu_rqmt, mem_rqmt, time_rqmt)
         self.out_returnn_config_file = self.output_path("returnn.config")
         self.out_hdf = self.output_path("output.hdf")
 
     @classmethod
     def hash(cls, parsed_args):
-        return super().hash({key: parsed_args[key]
-                             for key in ("model_checkpoint", "returnn_config", "dataset", "output_layer")})
+        hashed = {key: parsed_args[key] for key in ("model_checkpoint", "returnn_config", "dataset", "output_layer")}
+        if parsed_args.get("hashed_versions"):
+            hashed["hashed_versions"] = parsed_args["hashed_versions"]
+        return super().hash(hashed)
 
     def tasks(self):
         yield Task("run", resume="run", rqmt=self.rqmt)

@@ -39,7 +39,9 @@ class ReturnnTrainingJob(Job):
     Hashed: the ReturnnConfig's hashed part plus the job's defaults (``task='train'``, ``target='classes'``,
     ``learning_rate_file``). Not hashed: ``num_epochs``, ``save_interval``, ``keep_epochs``, ``device``,
     ``log_verbosity``, every rqmt and ``returnn_python_exe``, so the same training has one id on CPU and GPU machines
-    and raising ``num_epochs`` continues the same job directory from its last checkpoint.
+    and raising ``num_epochs`` continues the same job directory from its last checkpoint. ``hashed_versions``
+    ({name: version}, opt-in, :func:`recipe.job_environment.pinned_versions`) is hashed when given (None: not hashed,
+    ids as without it); the tasks then refuse to run under other versions.
 
     Outputs: ``out_returnn_config_file`` (the config as run, runnable by hand), ``out_model_dir``,
     ``out_checkpoints`` ({epoch: Checkpoint}, each available as soon as its files exist), ``out_learning_rates``
@@ -53,8 +55,10 @@ class ReturnnTrainingJob(Job):
     """
 
     def __init__(self, returnn_config, *, log_verbosity=3, device="cpu", num_epochs=1, save_interval=1,
-                 keep_epochs=None, time_rqmt=4, mem_rqmt=4, cpu_rqmt=2, returnn_python_exe=None):
+                 keep_epochs=None, time_rqmt=4, mem_rqmt=4, cpu_rqmt=2, returnn_python_exe=None,
+                 hashed_versions=None):
         self.returnn_config = self.final_config(returnn_config)
+        self.hashed_versions = hashed_versions
         if not isinstance(num_epochs, int) or num_epochs < 1:
             raise ValueError(f"ReturnnTrainingJob(num_epochs={num_epochs!r}): must be a positive int")
         if not isinstance(save_interval, int) or save_interval < 1:
@@ -95,7 +99,10 @@ class ReturnnTrainingJob(Job):
 
     @classmethod
     def hash(cls, parsed_args):
-        return super().hash({"returnn_config": cls.final_config(parsed_args["returnn_config"])})
+        hashed = {"returnn_config": cls.final_config(parsed_args["returnn_config"])}
+        if parsed_args.get("hashed_versions"):
+            hashed["hashed_versions"] = parsed_args["hashed_versions"]
+        return super().hash(hashed)
 
     def checkpoint_epochs(self):
         """Epochs whose checkpoints are outputs: every save_interval-th, the last one, filtered by keep_epochs."""
