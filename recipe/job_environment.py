@@ -145,7 +145,10 @@ def environment_record(task_name):
 
 
 def append_environment_record(job_dir, task_name):
-    """Add this process's record to ``<job_dir>/environment.jsonl`` (one line, appended in one write)."""
+    """Add this process's record to ``<job_dir>/environment.jsonl`` (one line, appended in one write); nothing when
+    there is no such directory (a task method called by hand, outside any engine)."""
+    if not os.path.isdir(job_dir):
+        return
     line = json.dumps(environment_record(task_name), sort_keys=True) + "\n"
     descriptor = os.open(os.path.join(job_dir, RECORD_FILE), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

@@ -77,6 +77,8 @@ SCHEMA = {
         "unit": Key(str, "label unit", choices=tuple(UNITS), optional=True),
         "transcripts": Key(dict, "{split: tk.Path(...)} of word transcripts (for WER)", optional=True),
         "sample_rate": Key(int, "samples per second of the audio", min=1, optional=True),
+        "content_hash": Key(bool, "hash the files by their contents (sha256), not their paths: a file regenerated "
+                                  "at the same path gets new job ids instead of stale results", optional=True),
     }, nullable=True),
     "batch_independent": Key(bool, "the variant of both networks whose outputs do not depend on batching "
                                    "(setups/networks.py)"),

@@ -57,3 +57,23 @@ def test_job_checks_its_arguments_and_hashes_the_inputs(tmp_path):
     assert other.job_id() != job.job_id()
     with pytest.raises(ValueError, match="silence_index"):
         ImportHdfCorpusJob({"train": tk.Path("a.hdf")}, WORD_LABELS, silence_index=12)
+
+
+def test_content_hash_gives_a_regenerated_file_a_new_id_and_refuses_a_stale_run(tmp_path):
+    path = _write(tmp_path / "train.hdf", [5, 17])
+
+    def job(**kwargs):
+        return ImportHdfCorpusJob({"train": tk.Path(path)}, WORD_LABELS, **kwargs)
+
+    by_path, by_content = job().job_id(), job(content_hash=True)
+    assert job(content_hash=False).job_id() == by_path != by_content.job_id()
+    _write(tmp_path / "train.hdf", [5, 18])  # regenerated at the same path
+    assert job().job_id() == by_path
+    assert job(content_hash=True).job_id() != by_content.job_id()
+    with pytest.raises(RuntimeError, match=r"train.hdf changed after the graph was built; run the manager again"):
+        by_content.run()
+
+
+def test_content_hash_needs_the_file_to_exist(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"content_hash=True needs .*missing.hdf to exist"):
+        ImportHdfCorpusJob({"train": tk.Path(str(tmp_path / "missing.hdf"))}, WORD_LABELS, content_hash=True)
