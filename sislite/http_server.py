@@ -2,8 +2,8 @@
 thread of the manager with the standard library only (no CDN, no JavaScript: the pages reload themselves).
 
 Pages:
-  ``/``                      the jobs by state, the registered outputs (the report once it exists) and the
-                             dependency graph (an SVG, each box a link to its job)
+  ``/``                      the jobs by state, the registered outputs (and the text of the first ``report*``
+                             output ending in ``.md`` once it exists) and the dependency graph (an SVG, each box a link to its job)
   ``/job/<job id>``          one job: state, ``info()``, its parameters (the ``info`` file), resource use
                              (``usage.<task>.<id>``), learning curve (the job's ``learning_curve()`` hook, below, and its
                              image outputs) and the tail of every task log
@@ -126,6 +126,7 @@ class StatusPage:
     def _outputs(self):
         jobs, states = self.snapshot()
         rows = ["<table id='outputs'><tr><th>output</th><th>state</th><th>file</th></tr>"]
+        report = None
         for target in list(getattr(self.manager, "targets", [])):
             path = getattr(target, "path", None)
             creator = getattr(path, "creator", None)
@@ -135,8 +136,12 @@ class StatusPage:
             if done and creator is not None and creator._sis_id() in jobs:
                 relative = os.path.relpath(os.path.realpath(path.get_path()), self.job_dir(creator))
                 link = f"<a href='/file/{_quote(creator._sis_id())}/{_quote(relative)}'>{html.escape(relative)}</a>"
+                if report is None and getattr(target, "name", "").startswith("report") and relative.endswith(".md"):
+                    report = _read_text(path.get_path())
             rows.append(f"<tr><td>{name}</td><td>{'done' if done else 'pending'}</td><td>{link}</td></tr>")
         rows.append("</table>")
+        if report:  # the experiment's report (a registered output report*.md), once it exists
+            rows.append(f"<h2>Report</h2><pre id='report'>{html.escape(report)}</pre>")
         return "\n".join(rows)
 
     def job_page(self, job_id):

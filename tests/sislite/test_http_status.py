@@ -32,9 +32,9 @@ from sisyphus import Job, Task
 
 
 class Note(Job):
-    def __init__(self, text):
+    def __init__(self, text, filename="note.txt"):
         self.text = text
-        self.out = self.output_path("note.txt")
+        self.out = self.output_path(filename)
 
     def tasks(self):
         yield Task("run", mini_task=True)
@@ -85,6 +85,7 @@ def py():
     last.add_alias("last")
     tk.register_output("passed.txt", gate.out)
     tk.register_output("last.txt", last.out)
+    tk.register_output("report/results.md", Note("| model | WER |", filename="results.md").out)
 '''
 
 
@@ -220,6 +221,7 @@ def test_page_in_chromium_shows_jobs_by_state_and_the_log_tail(running_graph, ch
     assert "waiting for the release file" in dom  # the running job's info()
     assert "<svg" in dom and "id=\"graph\"" in dom  # the dependency graph
     assert "passed.txt" in dom and "last.txt" in dom  # the registered outputs
+    assert re.search(r'<pre id="report">\| model \| WER \|</pre>', dom)  # the report, once it exists
 
     gate_id = re.search(r"href=\"/job/([^\"]*Gate[^\"]*)\"", dom).group(1)
     job_dom = _browser(chromium, tmp_path, "--dump-dom", url=f"{base}job/{gate_id}")
