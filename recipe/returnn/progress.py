@@ -156,19 +156,27 @@ def format_rate(frames_per_second):
     return f"{frames_per_second:.0f} frames/s"
 
 
-def training_eta(progress, num_epochs):
-    """Seconds until epoch ``num_epochs`` is trained, extrapolated from the current epoch's train pass (dev
-    evaluation between epochs is not counted); None when too early to tell."""
-    if progress is None or progress.kind != "train" or progress.complete <= 0 or progress.elapsed < 1:
+def training_eta(progress, num_epochs, previous_epoch_seconds=None):
+    """Seconds until epoch ``num_epochs`` is trained (dev evaluation between epochs is not counted); None when too
+    early to tell. The current epoch's length is extrapolated from its train pass so far, blended with
+    ``previous_epoch_seconds`` (the length of earlier epochs, if known) by the fraction done: early in an epoch the
+    earlier epochs count most, late in it the measured pace."""
+    if progress is None or progress.kind != "train":
         return None
-    epoch_seconds = progress.elapsed / progress.complete
-    remaining = 0.0 if progress.finished else (progress.remaining or epoch_seconds - progress.elapsed)
-    return remaining + max(0, num_epochs - progress.epoch) * epoch_seconds
+    done = 1.0 if progress.finished else progress.complete
+    if previous_epoch_seconds:
+        epoch_seconds = progress.elapsed + (1 - done) * previous_epoch_seconds
+    elif done > 0 and progress.elapsed >= 1:
+        epoch_seconds = progress.elapsed / done
+    else:
+        return None
+    return max(0.0, epoch_seconds - progress.elapsed) + max(0, num_epochs - progress.epoch) * epoch_seconds
 
 
-def describe_training(progress, checkpoint_epoch, num_epochs):
+def describe_training(progress, checkpoint_epoch, num_epochs, previous_epoch_seconds=None):
     """What the manager shows for a training: ``ep 2/5, epoch 3 42%, 51.2k frames/s, ETA 3m10s`` (the first part
-    counts epochs with a checkpoint; the rest appears once the progress log shows the epoch)."""
+    counts epochs with a checkpoint; the rest appears once the progress log shows the epoch). See
+    :func:`training_eta` for ``previous_epoch_seconds``."""
     parts = [f"ep {checkpoint_epoch}/{num_epochs}"]
     if progress is None or progress.finished or checkpoint_epoch >= num_epochs or progress.epoch is None:
         return parts[0]
@@ -177,7 +185,7 @@ def describe_training(progress, checkpoint_epoch, num_epochs):
         rate = progress.frames_per_second()
         if rate:
             parts.append(format_rate(rate))
-        eta = training_eta(progress, num_epochs)
+        eta = training_eta(progress, num_epochs, previous_epoch_seconds)
         if eta is not None:
             parts.append(f"ETA {format_duration(eta)}")
     else:

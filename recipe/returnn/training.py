@@ -171,7 +171,20 @@ class ReturnnTrainingJob(Job):
         frames per second and the ETA of the whole training (from ``work/returnn.progress.log``, see
         :mod:`recipe.returnn.progress`): ``ep 2/5, epoch 3 42%, 51.2k frames/s, ETA 3m10s``."""
         progress = read_progress(os.path.join(self.work_path(), PROGRESS_LOG))
-        return describe_training(progress, self.last_checkpoint_epoch(), self.num_epochs)
+        return describe_training(progress, self.last_checkpoint_epoch(), self.num_epochs,
+                                 self._recent_epoch_seconds())
+
+    def _recent_epoch_seconds(self):
+        """Mean train time of the last (up to 3) epochs RETURNN recorded in ``work/learning_rates``; None if none."""
+        from recipe.returnn.learning_rates import read_learning_rates
+
+        try:
+            epochs = read_learning_rates(os.path.join(self.work_path(), "learning_rates"))
+        except (OSError, ValueError):
+            return None
+        seconds = [data["scores"].get(":meta:epoch_train_time_secs") for data in epochs.values()]
+        seconds = [value for value in seconds if value][-3:]
+        return sum(seconds) / len(seconds) if seconds else None
 
     def learning_curve(self):
         """The scores per epoch (``{"dev_score": {1: 2.3, ...}, ...}``) for the status page of ``sis manager

@@ -110,3 +110,10 @@ def test_manager_prints_the_trainings_progress_while_it_runs(sis_setup):
     in_epoch = [line for line in progress if re.search(r"run: ep \d/3, epoch \d (\d+%|'dev' eval)", line)]
     assert in_epoch, progress
     assert any(re.search(r"frames/s, ETA \d", line) for line in in_epoch), in_epoch
+
+
+def test_eta_blends_the_length_of_earlier_epochs():
+    progress = read_progress(LOGS / "training_progress.log")  # epoch 2 of 3 at 65% after 64 s
+    # earlier epochs took 100 s: this one 64 + 0.35 * 100 = 99 s, so 35 s left plus one epoch of 99 s
+    text = describe_training(progress, checkpoint_epoch=1, num_epochs=3, previous_epoch_seconds=100)
+    assert text.endswith("ETA 2m14s"), text
