@@ -13,7 +13,7 @@ import pprint
 import textwrap
 
 from recipe.atomic_output import write_atomically
-from recipe.returnn.python_code import PythonFunction, hashed_source, merge_definitions
+from recipe.returnn.python_code import Constant, PythonFunction, hashed_source, merge_definitions
 from recipe.sis_api import sisyphus, tk
 
 RESULT_NEUTRAL_KEYS = ("device", "log", "log_verbosity", "model", "tf_log_dir")
@@ -199,8 +199,10 @@ class ReturnnConfig:
         """The config file text: prolog, function definitions, hashed settings, other settings, epilog."""
         definitions = _definitions_in(self.config, {})
         _definitions_in(self.post_config, definitions)
-        for name, definition in definitions.items():
-            if name in self and self.get(name) != definition:
+        for name, definition in list(definitions.items()):
+            if isinstance(definition, Constant) and name in self and _resolved(self.get(name)) == definition.value:
+                del definitions[name]  # the setting of that name gives the code the same value
+            elif name in self and self.get(name) != definition:
                 raise ValueError(f"the RETURNN config setting {name!r} has the name of a function, global or closure "
                                  f"variable its code refers to ({definition.code().splitlines()[0]!r}); rename one")
         parts = ["#!rnn.py", "# RETURNN config written by recipe.returnn.config.ReturnnConfig",

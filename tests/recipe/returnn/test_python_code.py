@@ -112,6 +112,8 @@ def test_a_setting_named_like_a_captured_global_is_refused(tmp_path):
     module = _module(tmp_path, "clash", HELPERS)
     with pytest.raises(ValueError, match=r"setting 'SCALE' has the name of a function, global or closure"):
         ReturnnConfig({"get_network": module.get_network, "SCALE": 4.0}).serialize()
+    same_value = ReturnnConfig({"get_network": module.get_network, "SCALE": 2.0}).serialize()
+    assert same_value.count("SCALE = 2.0") == 1
 
 
 def test_docstring_and_comment_edits_keep_the_hash_code_edits_do_not(tmp_path):
