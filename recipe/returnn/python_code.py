@@ -209,6 +209,8 @@ def _referenced(obj, module_globals):
     else:
         names = _names_in_class(obj)
     for name in sorted(names):
+        if name.startswith("__") and name.endswith("__"):
+            continue  # module attributes such as __name__ (read by every class body): the config has its own
         if name in module_globals:
             yield name, module_globals[name], "global"
         # else: a builtin, or a setting of the RETURNN config itself (configs read each other's names as globals)

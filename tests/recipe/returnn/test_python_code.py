@@ -137,3 +137,14 @@ def test_hashed_source_only_removes_comments_and_docstrings():
     assert hashed_source(code) == 'class A:\n\n    x = "# not a comment"\n\n    y = 2\n'
     assert hashed_source(PINNED_SOURCE) == PINNED_SOURCE
     assert hashed_source("not python (") == "not python ("
+
+
+def test_a_nested_class_does_not_capture_module_attributes(tmp_path):
+    module = _module(tmp_path, "nested_class", '''
+        def get_network(epoch, **kwargs):
+            class Layer:
+                pass
+            return {"output": {"class": "softmax", "n_out": len(Layer.__name__)}}
+        ''')
+    text = ReturnnConfig({"get_network": module.get_network}).serialize()
+    assert "__name__ =" not in text
