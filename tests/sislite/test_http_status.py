@@ -275,7 +275,8 @@ def test_transfer_config_is_served(sis_setup, chromium, tmp_path):
     """``sis manager -r --http 127.0.0.1:0 config/transfer.py``: the page of the real experiment graph, looked at
     while its first job (the corpus) runs; the manager and its workers are killed afterwards."""
     repo = pathlib.Path(__file__).resolve().parents[2]
-    (sis_setup.root / "config" / "transfer.py").symlink_to(repo / "config" / "transfer.py")
+    shutil.rmtree(sis_setup.root / "config")
+    (sis_setup.root / "config").symlink_to(repo / "config")  # transfer.py imports its sibling modules
     process = sis_setup.start_manager("config/transfer.py", extra_args=("--http", "127.0.0.1:0"))
     try:
         base = _status_page_url(process)
