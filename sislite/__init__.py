@@ -5,12 +5,19 @@
 sislite inside this process, so recipes written for RWTH Sisyphus run unchanged. Nothing named ``sisyphus`` is
 installed on disk.
 
-Modules (RWTH names where RWTH has them): ``hash`` (sis_hash_helper, short_hash), ``job`` (Job, JobSingleton, job
-directory), ``job_path`` (Path, Variable), ``task`` (Task), ``delayed_ops``, ``toolkit`` (tk: outputs, callbacks,
-reports), ``global_settings`` / ``global_constants`` (settings, file and state names), ``engine`` (EngineBase,
-EngineSelector), ``localengine`` (LocalEngine), ``forkserver`` (fast worker start for the LocalEngine),
-``simple_linux_utility_for_resource_management_engine`` (Slurm), ``worker``, ``manager`` (states, submission,
-links, summary), ``graph``, ``status`` (what the manager prints), ``loader`` (configs), ``__main__`` (``sis``).
+Modules (RWTH names where RWTH has them), lowest layer first; imports flow one way only (no circle, not even
+through function-level imports: tests/sislite/test_import_layers.py):
+
+- ``global_constants`` (file and state names), ``hash`` (sis_hash_helper, short_hash), ``atomic`` (the one
+  temp-file-and-rename helper), ``engine`` (EngineBase, EngineSelector, submit log), ``forkserver``;
+- ``localengine`` (LocalEngine), ``simple_linux_utility_for_resource_management_engine`` (Slurm);
+- ``global_settings`` (settings; read by the layers above it, never importing them);
+- ``delayed_ops``, ``job_path`` (Path, Variable), ``task`` (Task), ``job`` (Job, JobSingleton, job directory),
+  ``tools`` (sis_hash, ...);
+- ``graph`` (the jobs behind the outputs, output and alias links), ``toolkit`` (tk: outputs, callbacks, reports);
+- ``job_state`` (the state machine), ``manager_lock``, ``summary``, ``status`` (what the manager prints),
+  ``manager`` (the main loop: submission), ``worker``, ``loader`` (configs);
+- ``__main__`` (``sis``).
 """
 
 import importlib

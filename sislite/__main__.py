@@ -120,12 +120,13 @@ def main(argv=None):
 
     setup_import_paths()
     if args.command == "worker":
+        from sislite import global_settings, job  # noqa: F401 - load settings.py once, before any fork
         from sislite.worker import run_worker
 
         if args.standby:
             from sislite.forkserver import serve
 
-            return serve()
+            return serve(main)
         if not (args.jobdir and args.task_name):
             _parser().error("worker needs JOBDIR and TASK_NAME")
 
@@ -143,7 +144,8 @@ def _manager(args):
     from sislite import global_settings as gs
     from sislite import toolkit
     from sislite.loader import default_configs, load_config
-    from sislite.manager import Manager, ManagerLockedError
+    from sislite.manager import Manager
+    from sislite.manager_lock import ManagerLockedError
 
     configs = list(args.config) + list(args.argv) or default_configs()
     for config in configs:

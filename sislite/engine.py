@@ -5,9 +5,17 @@ An engine starts workers (``submit_call``) and tells the manager the state of a 
 ``termination_info(task, task_id)`` (a dict with ``out_of_memory`` / ``out_of_time`` flags, used to double mem/time
 on resubmission), ``poll_interval`` (seconds between state polls when no local event arrives) and
 ``notify_manager()`` (wakes the manager at once, e.g. when a local worker exits).
+
+Every submission is recorded in the job directory's ``submit_log.<task>`` (one ``repr((task ids, info))`` line:
+the rqmt, engine name and info, completed fraction), as RWTH Sisyphus records it: ``read_submit_log`` and
+``append_submit_log``.
 """
 
+import ast
+import os
 import threading
+
+from sislite import global_constants as gc
 
 _manager_wakeup = threading.Event()
 
@@ -22,6 +30,33 @@ def wait_for_event(timeout):
     notified = _manager_wakeup.wait(timeout)
     _manager_wakeup.clear()
     return notified
+
+
+def _submit_log_path(task):
+    return os.path.join(task._job._sis_path(), f"{gc.SUBMIT_LOG}.{task.name()}")
+
+
+def read_submit_log(task):
+    """Entries ``(task ids, info dict)`` of the task's ``submit_log.<task>``, oldest first (unreadable lines are
+    skipped)."""
+    entries = []
+    try:
+        with open(_submit_log_path(task)) as f:
+            for line in f:
+                if line.strip():
+                    try:
+                        entries.append(ast.literal_eval(line))
+                    except (ValueError, SyntaxError):
+                        pass
+    except OSError:
+        pass
+    return entries
+
+
+def append_submit_log(task, task_ids, info):
+    """Record one submission of ``task_ids`` of ``task`` in its ``submit_log.<task>``."""
+    with open(_submit_log_path(task), "a") as f:
+        f.write(repr((list(task_ids), info)) + "\n")
 
 
 class DeferSubmission(Exception):

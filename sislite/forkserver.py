@@ -19,12 +19,10 @@ import time
 
 
 # ---- server side (inside ``sis worker --standby``) ---------------------------------------------------------------
-def serve():
-    """Run the fork server on stdin/stdout until stdin ends; returns the exit status."""
-    from sislite import global_settings  # noqa: F401 - load settings.py once, before any fork
-    from sislite import job  # noqa: F401
-    from sislite import worker  # noqa: F401
-
+def serve(run_command):
+    """Run the fork server on stdin/stdout until stdin ends; returns the exit status. Each forked worker calls
+    ``run_command(argv)`` (the ``sis`` command line, given by the caller so this module stays below the CLI); the
+    caller imports what the workers need before calling this, so each fork finds it loaded."""
     report_fd = os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 1)
@@ -48,7 +46,7 @@ def serve():
                 line, buffer = buffer.split(b"\n", 1)
                 if line.strip():
                     request = json.loads(line)
-                    pid = _fork_worker(request, report_fd, devnull, (wake_read, wake_write))
+                    pid = _fork_worker(request, report_fd, devnull, (wake_read, wake_write), run_command)
                     children[pid] = request["token"]
                     _report(report_fd, f"pid {request['token']} {pid}")
 
@@ -71,7 +69,7 @@ def _report(fd, line):
     os.write(fd, (line + "\n").encode())
 
 
-def _fork_worker(request, report_fd, devnull, wake_fds):
+def _fork_worker(request, report_fd, devnull, wake_fds, run_command):
     pid = os.fork()
     if pid:
         return pid
@@ -87,9 +85,7 @@ def _fork_worker(request, report_fd, devnull, wake_fds):
         os.environ.update(request["env"])
         os.environ["SISLITE_DONE_FD"] = str(report_fd)
         os.environ["SISLITE_DONE_TOKEN"] = request["token"]
-        from sislite.__main__ import main
-
-        status = main(request["argv"])
+        status = run_command(request["argv"])
     except SystemExit as exit_request:
         status = exit_request.code if isinstance(exit_request.code, int) else 1
     except BaseException:  # noqa: B902 - report anything and leave with an error status

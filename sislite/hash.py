@@ -150,9 +150,3 @@ def md5(obj):
     """md5 hex digest of ``str(obj)``."""
     return hashlib.md5(str(obj).encode()).hexdigest()
 
-
-def sis_hash(obj):
-    """The configured hash function (``gs.SIS_HASH``, default :func:`short_hash`) applied to ``obj``."""
-    from sislite import global_settings as gs
-
-    return gs.SIS_HASH(obj)

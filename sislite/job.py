@@ -14,6 +14,7 @@ import types
 import zlib
 
 from sislite import global_constants as gc
+from sislite.atomic import write_atomically
 from sislite.job_path import AbstractPath, Path, Variable
 
 _JOB_CACHE = {}
@@ -21,15 +22,12 @@ _SIGNATURES = {}
 _NO_WALK = (str, bytes, int, float, bool, complex, type(None))
 
 
-_WORK_DIR = []
+def _settings():
+    """``sislite.global_settings``, imported on first use: importing it runs settings.py, which may import
+    ``sisyphus`` (so not while ``import sislite`` is still running)."""
+    from sislite import global_settings
 
-
-def _work_dir():
-    if not _WORK_DIR:
-        from sislite import global_settings as gs
-
-        _WORK_DIR.append(gs.WORK_DIR)
-    return _WORK_DIR[0]
+    return global_settings
 
 
 def created_jobs():
@@ -120,8 +118,7 @@ class Job(metaclass=JobSingleton):
     def hash(cls, parsed_args):
         """The hash part of the id: ``sis_hash`` of the arguments minus excluded defaults (and with overwrites),
         paired with ``__sis_version__`` when set."""
-        from sislite import global_settings as gs
-
+        gs = _settings()
         hashed = {}
         for key, value in parsed_args.items():
             if key in cls.__sis_hash_exclude__:
@@ -163,7 +160,7 @@ class Job(metaclass=JobSingleton):
 
     def _sis_path(self, name=None, task_id=None, abspath=False):
         """``work/<id>[/name[.task_id]]``, absolute with ``abspath=True``."""
-        path = os.path.join(_work_dir(), self._sis_id_cache)
+        path = os.path.join(_settings().WORK_DIR, self._sis_id_cache)
         if name is not None:
             path = os.path.join(path, name if task_id is None else f"{name}.{task_id}")
         if abspath and not os.path.isabs(path):
@@ -288,9 +285,7 @@ class Job(metaclass=JobSingleton):
             with open(self._sis_path(gc.JOB_FINISHED_MARKER), "w"):
                 pass
             self._sis_is_finished = True
-            from sislite import global_settings as gs
-
-            gs.on_job_finished(self)
+            _settings().on_job_finished(self)
             return True
         return False
 
@@ -320,8 +315,8 @@ class Job(metaclass=JobSingleton):
             link = os.path.join(base, gc.JOB_INPUT, link_name)
             if not os.path.lexists(link):
                 os.symlink(path.creator._sis_path(abspath=True), link)
-        _write_atomic(os.path.join(base, gc.JOB_SAVE), gzip.compress(pickle.dumps(self)), binary=True)
-        _write_atomic(os.path.join(base, gc.JOB_INFO), self._sis_info_text())
+        write_atomically(os.path.join(base, gc.JOB_SAVE), gzip.compress(pickle.dumps(self)))
+        write_atomically(os.path.join(base, gc.JOB_INFO), self._sis_info_text())
 
     def _sis_info_text(self):
         lines = [f"TAG: {tag}" for tag in sorted(self.tags)]
@@ -341,13 +336,6 @@ class Job(metaclass=JobSingleton):
         if result.returncode not in except_return_codes:
             raise subprocess.CalledProcessError(result.returncode, command)
         return result.returncode
-
-
-def _write_atomic(path, data, binary=False):
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "wb" if binary else "w") as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 class CorruptJobSaveError(RuntimeError):

@@ -10,6 +10,7 @@ import os
 import pickle
 
 from sislite import global_constants as gc
+from sislite.atomic import replace_atomically, write_atomically
 from sislite.delayed_ops import DelayedBase
 from sislite.hash import sis_hash_helper
 
@@ -180,15 +181,14 @@ class Variable(AbstractPath):
             return text.strip()
 
     def set(self, value):
-        path = self.get_path()
-        tmp = f"{path}.tmp.{os.getpid()}"
         if self.pickle:
-            with gzip.open(tmp, "wb") as f:
-                pickle.dump(value, f)
+            def create(temporary):
+                with gzip.open(temporary, "wb") as f:
+                    pickle.dump(value, f)
+
+            replace_atomically(self.get_path(), create)
         else:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(repr(value) + "\n")
-        os.replace(tmp, path)
+            write_atomically(self.get_path(), repr(value) + "\n")
 
     def is_set(self):
         return os.path.isfile(self.get_path())

@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 
+from sislite.atomic import write_atomically
 from sislite.engine import EngineBase, notify_manager
 from sislite.forkserver import ForkedProcess, ForkServer
 
@@ -228,10 +229,7 @@ def read_usage(path):
 def _mark_usage(path, **flags):
     usage = read_usage(path)
     usage.update(flags)
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(pprint.pformat(usage) + "\n")
-    os.replace(tmp, path)
+    write_atomically(path, pprint.pformat(usage) + "\n")
 
 
 def _worker_alive(usage_path):

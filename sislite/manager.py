@@ -1,10 +1,8 @@
-"""The manager: derives the state of every job needed for the registered outputs (SPEC §3.2), submits runnable
-tasks to the engine, links outputs and aliases (SPEC §5), and repeats whenever a worker ends (event-driven; the
-engine's ``poll_interval`` otherwise). It ends when every output exists (exit status 0) or when nothing can run any
-more (exit status 1, with a summary naming each failed job, its directory and the tail of its log)."""
+"""The manager: derives the state of every job needed for the registered outputs (``job_state``), submits runnable
+tasks to the engine, links outputs and aliases (``graph``, SPEC §5), and repeats whenever a worker ends
+(event-driven; the engine's ``poll_interval`` otherwise). It ends when every output exists (exit status 0) or when
+nothing can run any more (exit status 1, with the ``summary``). One manager per setup directory (``manager_lock``)."""
 
-import ast
-import fcntl
 import os
 import sys
 import time
@@ -12,64 +10,14 @@ import time
 from sislite import engine as engine_module
 from sislite import global_constants as gc
 from sislite import global_settings as gs
-from sislite.graph import input_files, jobs_for_targets
+from sislite.graph import create_aliases, jobs_for_targets, link_outputs
+from sislite.job_state import JobStates
 from sislite.localengine import read_usage
+from sislite.manager_lock import ManagerLock
 from sislite.status import StatusPrinter
+from sislite.summary import summary_text
 
 ACTIVE = (gc.STATE_QUEUE, gc.STATE_RUNNING, gc.STATE_RUNNABLE, gc.STATE_INTERRUPTED_RESUMABLE, gc.STATE_UNKNOWN)
-FAILED = (gc.STATE_ERROR_JOB, gc.STATE_INTERRUPTED_NOT_RESUMABLE, gc.STATE_RETRY_ERROR, gc.STATE_QUEUE_ERROR)
-
-
-class ManagerLockedError(RuntimeError):
-    pass
-
-
-class ManagerLock:
-    """An exclusive lock on ``work/.sislite_manager.lock``: one manager per setup directory."""
-
-    def __init__(self, work_dir):
-        os.makedirs(work_dir, exist_ok=True)
-        self.path = os.path.join(work_dir, gc.MANAGER_LOCK)
-        self.file = None
-
-    def acquire(self):
-        self.file = open(self.path, "a+")
-        try:
-            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.file.seek(0)
-            holder = self.file.read().strip() or "unknown pid"
-            self.file.close()
-            raise ManagerLockedError(
-                f"another sis manager is already running on this setup directory ({gc.BASE_DIR}): {holder}. "
-                f"Wait for it to end or stop it (kill <pid>); starting a second one would submit every job twice.")
-        self.file.seek(0)
-        self.file.truncate()
-        self.file.write(f"pid {os.getpid()}, started {time.ctime()}\n")
-        self.file.flush()
-
-    def release(self):
-        if self.file:
-            fcntl.flock(self.file, fcntl.LOCK_UN)
-            self.file.close()
-            self.file = None
-
-
-def read_submit_log(job, task):
-    """Entries ``(task ids, info dict)`` of ``submit_log.<task>``."""
-    path = os.path.join(job._sis_path(), f"{gc.SUBMIT_LOG}.{task.name()}")
-    entries = []
-    try:
-        with open(path) as f:
-            for line in f:
-                if line.strip():
-                    try:
-                        entries.append(ast.literal_eval(line))
-                    except (ValueError, SyntaxError):
-                        pass
-    except OSError:
-        pass
-    return entries
 
 
 def _has_error_marker(job):
@@ -91,124 +39,13 @@ class Manager:
         self.link = link
         self.status = StatusPrinter(out or sys.stdout, gs.MANAGER_PROGRESS_INTERVAL)
         self.jobs = jobs_for_targets(targets)
+        self.job_states = JobStates(engine, self.jobs, self.status.event)
         self.states = {}
         self.setup_done = set()
-        self.updated = set()
-        self.next_check = None
         self.reported_failures = []
 
-    # ---- states --------------------------------------------------------------------------------------------------
-    def task_id_state(self, task, task_id):
-        job = task._job
-        finished = task.path(gc.STATE_FINISHED, task_id)
-        if os.path.isfile(finished):
-            wait = gs.WAIT_PERIOD_JOB_FS_SYNC + gs.WAIT_PERIOD_JOB_CLEANUP
-            age = time.time() - os.path.getmtime(finished)
-            if gs.SKIP_IS_FINISHED_TIMEOUT or age >= wait:
-                return gc.STATE_FINISHED_JOB
-            self._check_again_in(wait - age)
-            return gc.STATE_RUNNING
-        if os.path.isfile(task.path(gc.STATE_ERROR, task_id)) and not self._retry(task, task_id):
-            return gc.STATE_ERROR_JOB
-        state = self.engine.task_state(task, task_id)
-        if state in (gc.STATE_QUEUE, gc.STATE_RUNNING, gc.STATE_QUEUE_ERROR):
-            return state
-        if not os.path.isfile(task.path(gc.JOB_LOG, task_id)):
-            return gc.STATE_RUNNABLE
-        if os.path.isfile(finished):
-            return gc.STATE_FINISHED_JOB
-        if os.path.isfile(task.path(gc.STATE_ERROR, task_id)):
-            return gc.STATE_ERROR_JOB
-        recent = self._recently_active(task, task_id)
-        if recent is not None:
-            self._check_again_in(recent)
-            return gc.STATE_RUNNING
-        if self._retries_used_up(job, task, task_id):
-            return gc.STATE_RETRY_ERROR
-        return gc.STATE_INTERRUPTED_RESUMABLE if task.resumable() else gc.STATE_INTERRUPTED_NOT_RESUMABLE
-
-    def _recently_active(self, task, task_id):
-        """Seconds to wait before calling a task id interrupted when the engine knows nothing about its end but its
-        usage file or log changed recently (a worker on another host whose markers are not visible yet);
-        None otherwise."""
-        if self.engine.termination_info(task, task_id):
-            return None
-        window = gs.WAIT_PERIOD_JOB_FS_SYNC + gs.PLOGGING_UPDATE_FILE_PERIOD + gs.WAIT_PERIOD_JOB_CLEANUP
-        newest = 0
-        for kind in (gc.STATE_USAGE, gc.JOB_LOG):
-            try:
-                newest = max(newest, os.path.getmtime(task.path(kind, task_id)))
-            except OSError:
-                pass
-        remaining = newest + window - time.time()
-        return remaining if remaining > 0 else None
-
-    def _retry(self, task, task_id):
-        """``Task(tries=N)``: move the log of a failed try aside (``log.<t>.<id>.error.NN``) and drop the error
-        marker while a slot is free; True if the id may run again."""
-        log = task.path(gc.JOB_LOG, task_id)
-        for attempt in range(1, task.tries):
-            slot = f"{log}.error.{attempt:02d}"
-            if not os.path.exists(slot):
-                if os.path.exists(log):
-                    os.replace(log, slot)
-                os.remove(task.path(gc.STATE_ERROR, task_id))
-                self.status.event("retry", task._job, f"{task.name()}.{task_id} failed, try {attempt + 1} of "
-                                                      f"{task.tries}")
-                return True
-        return False
-
-    def _retries_used_up(self, job, task, task_id):
-        entries = [info for ids, info in read_submit_log(job, task) if task_id in ids]
-        if not entries:
-            return False
-        latest = entries[-1].get("completed_fraction") or 0
-        counted = [e for e in entries if (e.get("completed_fraction") or 0) >= latest]
-        return len(counted) > gs.MAX_SUBMIT_RETRIES
-
-    def _check_again_in(self, seconds):
-        when = time.monotonic() + max(seconds, 0.05)
-        self.next_check = when if self.next_check is None else min(self.next_check, when)
-
-    def task_state(self, task):
-        """The worst state of the task's ids (SPEC §3.2) and the ids per state."""
-        per_id = {i: self.task_id_state(task, i) for i in task.task_ids()}
-        for state in gc.TASK_STATE_PRIORITY:
-            if state in per_id.values():
-                return state, per_id
-        return gc.STATE_FINISHED_JOB, per_id
-
-    def job_state(self, job):
-        """``(state, task, ids per state)`` of a job; task is the first unfinished task."""
-        if job._sis_is_finished or job._sis_finished():  # finished jobs are not expanded further (as RWTH)
-            return gc.STATE_FINISHED_JOB, None, None
-        if not job._sis_all_inputs_available():
-            return gc.STATE_WAITING, None, None
-        if type(job).update is not _base_update() and job._sis_id() not in self.updated:
-            before = set(job._sis_inputs)
-            job.update()
-            self.updated.add(job._sis_id())
-            if set(job._sis_inputs) != before:
-                self.jobs.update(jobs_for_targets([], [p.creator for p in job._sis_inputs if p.creator]))
-                self.updated.discard(job._sis_id())
-                return self.job_state(job)
-        held = job._sis_hold or os.path.isfile(job._sis_path(gc.JOB_HOLD))
-        if not os.path.isdir(job._sis_path()):
-            return (gc.STATE_HOLD if held else gc.STATE_RUNNABLE), (job._sis_tasks() or [None])[0], None
-        if held:
-            return gc.STATE_HOLD, None, None
-        for task in job._sis_tasks():
-            state, per_id = self.task_state(task)
-            if state != gc.STATE_FINISHED_JOB:
-                return state, task, per_id
-        return gc.STATE_FINISHED_JOB, None, None
-
     def update_states(self):
-        self.engine.reset_cache()
-        self.next_check = None
-        states = {}
-        for job_id, job in list(self.jobs.items()):
-            states[job_id] = self.job_state(job)
+        states = self.job_states.all_states()
         for job_id, (state, task, _) in states.items():
             old = self.states.get(job_id, (None,))[0]
             if state != old and state in (gc.STATE_RUNNING, gc.STATE_FINISHED_JOB, gc.STATE_ERROR_JOB,
@@ -248,7 +85,7 @@ class Manager:
         engine = self.engine.engine_for_task(task) if hasattr(self.engine, "engine_for_task") else self.engine
         rqmt = dict(engine.get_default_rqmt(task))
         rqmt.update(task.rqmt())
-        history = [info for ids, info in read_submit_log(task._job, task) if task_id in ids]
+        history = [info for ids, info in engine_module.read_submit_log(task) if task_id in ids]
         if history:
             first, last = history[0], history[-1]
             for key in list(rqmt):
@@ -281,12 +118,11 @@ class Manager:
                     call, job._sis_path(gc.JOB_LOG_ENGINE), rqmt, f"{job._sis_id()}.{task.name()}", task.name(),
                     group)
             except engine_module.DeferSubmission:
-                self._check_again_in(self.engine.poll_interval)
+                self.job_states.check_again_in(self.engine.poll_interval)
                 continue
             entry = dict(rqmt, engine_info=engine_info, engine_name=engine_name,
                          completed_fraction=job.completed_fraction())
-            with open(os.path.join(job._sis_path(), f"{gc.SUBMIT_LOG}.{task.name()}"), "a") as f:
-                f.write(repr((group, entry)) + "\n")
+            engine_module.append_submit_log(task, group, entry)
             submitted = True
         return submitted
 
@@ -297,37 +133,6 @@ class Manager:
             if target.failed and target not in self.reported_failures:
                 self.reported_failures.append(target)
                 self.status.warning(f"{target.name} failed: {target.failed}")
-
-    def link_outputs(self):
-        for target in self.targets:
-            if not hasattr(target, "link_name") or not target.is_done():
-                continue
-            link = target.link_name()
-            destination = os.path.realpath(target.path.get_path())
-            if os.path.islink(link) and os.readlink(link) == destination:
-                continue
-            updated = os.path.lexists(link)
-            _symlink_atomic(destination, link)
-            if gs.FINISHED_LOG:
-                os.makedirs(os.path.dirname(gs.FINISHED_LOG) or ".", exist_ok=True)
-                with open(gs.FINISHED_LOG, "a") as f:
-                    if updated:
-                        f.write(f"{time.ctime()} Updated output: {target.name}\n")
-                    f.write(f"{time.ctime()} Finished output: {target.name} (-> "
-                            f"{os.path.relpath(destination, os.path.dirname(os.path.abspath(link)))})\n")
-
-    def link_aliases(self):
-        seen = {}
-        for job in self.jobs.values():
-            for alias in job.get_aliases():
-                if alias in seen and seen[alias] is not job:
-                    self.status.warning(f"alias {alias} is used by {seen[alias]} and {job}: keeping the first")
-                    continue
-                seen[alias] = job
-                link = os.path.join(gs.ALIAS_DIR, gs.ALIAS_AND_OUTPUT_SUBDIR, alias)
-                destination = job._sis_path(abspath=True)
-                if not (os.path.islink(link) and os.readlink(link) == destination):
-                    _symlink_atomic(destination, link)
 
     # ---- main loop -----------------------------------------------------------------------------------------------
     def run(self):
@@ -347,7 +152,7 @@ class Manager:
             if self.clear_interrupted:
                 self.clear({gc.STATE_INTERRUPTED_NOT_RESUMABLE})
             if self.link:
-                self.link_aliases()
+                create_aliases(self.jobs.values(), self.status.warning)
             idle_passes = 0
             while True:
                 states = self.update_states()
@@ -355,7 +160,7 @@ class Manager:
                     self.clear({gc.STATE_ERROR_JOB})
                     continue
                 if self.link:
-                    self.link_outputs()
+                    link_outputs(self.targets)
                     self.update_targets()
                 self.status.overview(self.jobs, states)
                 if all(t.is_done() for t in self.targets):
@@ -370,7 +175,7 @@ class Manager:
                 if submitted:
                     idle_passes = 0
                     continue
-                active = any(s in ACTIVE for s, _, _ in states.values()) or self.next_check is not None
+                active = any(s in ACTIVE for s, _, _ in states.values()) or self.job_states.next_check is not None
                 if not active:
                     idle_passes += 1
                     if idle_passes >= 2:  # checked twice, in case a marker appeared in between
@@ -378,8 +183,9 @@ class Manager:
                     continue
                 idle_passes = 0
                 timeout = gs.MANAGER_POLL_INTERVAL or self.engine.poll_interval
-                if self.next_check is not None:
-                    timeout = min(timeout, max(self.next_check - time.monotonic(), 0.01))
+                next_check = self.job_states.next_check
+                if next_check is not None:
+                    timeout = min(timeout, max(next_check - time.monotonic(), 0.01))
                 refresh = self.status.next_refresh_in()  # the running tasks' progress is due
                 if refresh is not None:
                     timeout = min(timeout, max(refresh, 0.01))
@@ -389,72 +195,5 @@ class Manager:
 
     def summary(self, states):
         """Print why the outputs could not be produced; returns the exit status 1."""
-        failed = [(job_id, s) for job_id, (s, _, _) in states.items() if s in FAILED]
-        missing_inputs = sorted({p.get_path() for job_id, (s, _, _) in states.items() if s == gc.STATE_WAITING
-                                 for p in input_files(self.jobs[job_id]) if not p.available()})
-        lines = ["", "sis manager: not every output could be produced."]
-        for job_id, state in failed:
-            job = self.jobs[job_id]
-            lines.append(f"  {state}: {job_id}")
-            lines.append(f"    directory: {job._sis_path(abspath=True)}")
-            for log_path in _task_logs(job, gs.PRINT_ERROR_TASKS):
-                lines.append(f"    last {gs.PRINT_ERROR_LINES} lines of {log_path}:")
-                lines += ["      | " + line for line in _tail(log_path, gs.PRINT_ERROR_LINES)]
-        for path in missing_inputs:
-            lines.append(f"  input missing: {path} (no job creates it and it does not exist)")
-        waiting = sum(1 for s, _, _ in states.values() if s == gc.STATE_WAITING)
-        if waiting:
-            lines.append(f"  {waiting} job(s) are waiting for the jobs above")
-        for target in self.reported_failures:
-            lines.append(f"  {target.name} failed: {target.failed.strip()}")
-        not_done = [t.name for t in self.targets if not t.is_done()]
-        lines.append(f"  outputs not produced ({len(not_done)} of {len(self.targets)}): {', '.join(not_done)}")
-        if any(s == gc.STATE_ERROR_JOB for _, s in failed):
-            lines.append("  Fix the cause, then rerun with -co to clear the failed jobs: sis manager -r -co <config>")
-        if any(s == gc.STATE_INTERRUPTED_NOT_RESUMABLE for _, s in failed):
-            lines.append("  Interrupted jobs that cannot resume are cleared with -cio.")
-        if any(s == gc.STATE_RETRY_ERROR for _, s in failed):
-            lines.append("  retry_error: delete submit_log.<task> in the job directory to allow more attempts.")
-        self.status.summary("\n".join(lines))
+        self.status.summary(summary_text(self.jobs, states, self.targets, self.reported_failures))
         return 1
-
-
-def _base_update():
-    from sislite.job import Job
-
-    return Job.update
-
-
-def _task_logs(job, count):
-    """Logs of the failed task ids (error markers first), at most ``count``."""
-    logs = []
-    directory = job._sis_path()
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return []
-    for name in names:
-        if name.startswith(gc.STATE_ERROR + "."):
-            log = os.path.join(directory, gc.JOB_LOG + name[len(gc.STATE_ERROR):])
-            if os.path.isfile(log):
-                logs.append(log)
-    if not logs:
-        logs = [os.path.join(directory, n) for n in names if n.startswith(gc.JOB_LOG + ".") and ".error." not in n]
-    return logs[:max(count, 1)]
-
-
-def _tail(path, lines):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()[-200 * lines:].splitlines()[-lines:]
-    except OSError:
-        return []
-
-
-def _symlink_atomic(destination, link):
-    os.makedirs(os.path.dirname(link) or ".", exist_ok=True)
-    tmp = f"{link}.tmp.{os.getpid()}"
-    if os.path.lexists(tmp):
-        os.remove(tmp)
-    os.symlink(destination, tmp)
-    os.replace(tmp, link)

@@ -36,6 +36,7 @@ import shlex
 import subprocess
 import time
 
+from sislite.atomic import replace_atomically, write_atomically
 from sislite.engine import DeferSubmission, EngineBase
 
 PER_NODE = "per_node"
@@ -359,12 +360,7 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
         job_dir = _job_dir(task)
         source = os.path.join(job_dir, "engine", f"{name}.{array_job}.{task_id}")
         target = os.path.join(job_dir, f"log.{_task_short_name(task)}.{task_id}")
-        tmp = f"{target}.link.{os.getpid()}"
-        try:
-            os.link(source, tmp)
-        except OSError:
-            os.symlink(os.path.abspath(source), tmp)
-        os.replace(tmp, target)
+        replace_atomically(target, lambda temporary: _hardlink_or_symlink(source, temporary))
 
     def get_default_rqmt(self, task):
         return dict(self.default_rqmt)
@@ -380,14 +376,17 @@ def _record_once(path, info):
     """Keep why a Slurm job ended beside its logs (``engine/<name>.<job>.<task>.termination``, JSON), written once."""
     if os.path.exists(path):
         return
-    tmp = f"{path}.tmp.{os.getpid()}"
     try:
-        with open(tmp, "w") as f:
-            json.dump(info, f, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(info, sort_keys=True) + "\n")
     except OSError as e:  # the record is informative only; the state machine does not depend on it
         log.warning("could not record Slurm termination info in %s: %s", path, e)
+
+
+def _hardlink_or_symlink(source, link):
+    try:
+        os.link(source, link)
+    except OSError:
+        os.symlink(os.path.abspath(source), link)
 
 
 def _expand_array_spec(spec):

@@ -3,6 +3,7 @@
 import os
 
 from sislite import global_constants as gc
+from sislite.atomic import write_atomically
 from sislite.job import Job, created_jobs, find_paths, load_job  # noqa: F401
 from sislite.job_path import Path, Variable  # noqa: F401
 from sislite.task import Task  # noqa: F401
@@ -137,10 +138,7 @@ class ReportTarget:
                 self.failed = f"{type(error).__name__}: {error}"
             return
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        tmp = f"{path}.tmp.{os.getpid()}"
-        with open(tmp, "w") as f:
-            f.write(text + "\n")
-        os.replace(tmp, path)
+        write_atomically(path, text + "\n")
         self.last_write = time.time()
         self.done = complete
 

@@ -22,6 +22,7 @@ import time
 import traceback
 
 from sislite import global_constants as gc
+from sislite.atomic import write_atomically
 
 
 class UsageLogger(threading.Thread):
@@ -71,10 +72,7 @@ class UsageLogger(threading.Thread):
                  "used_time": (time.time() - self.started_at) / 3600, "host": socket.gethostname(),
                  "current_time": datetime.datetime.now().ctime(), "out_of_memory": self.out_of_memory,
                  "requested_resources": self.requested}
-        tmp = f"{self.path}.tmp.{os.getpid()}"
-        with open(tmp, "w") as f:
-            f.write(pprint.pformat(usage) + "\n")
-        os.replace(tmp, self.path)
+        write_atomically(self.path, pprint.pformat(usage) + "\n")
 
     def run(self):
         last_write = time.time()

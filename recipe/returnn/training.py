@@ -211,22 +211,33 @@ class ReturnnTrainingJob(Job):
         return min(1.0, self.last_checkpoint_epoch() / self.num_epochs)
 
     def _sis_finished(self):
+        """Finished as every job, and with the checkpoint of ``num_epochs`` (or archived): a pure query, so a job
+        whose ``num_epochs`` was raised after it finished is not finished (``update`` then reopens it)."""
         if not super()._sis_finished():
             return False
+        if self._extended_after_finishing():
+            if hasattr(self, "_sis_is_finished"):
+                self._sis_is_finished = False
+            return False
+        return True
+
+    def _extended_after_finishing(self):
         job_dir = _job_dir_of(self.out_returnn_config_file)
-        if os.path.exists(os.path.join(job_dir, "finished.tar.gz")) or \
-                self.last_checkpoint_epoch() >= self.num_epochs:
-            return True
-        # num_epochs was raised after the training finished: reopen the job so it continues from its last epoch.
-        # run and plot are resumable, so with their markers gone (their logs stay) the manager sees the job as
-        # interrupted_resumable and resubmits run with a freshly written job.save. create_files keeps its marker: run
-        # rewrites the config, and reopening a task without resume= would leave the job interrupted_not_resumable.
+        return not os.path.exists(os.path.join(job_dir, "finished.tar.gz")) and \
+            self.last_checkpoint_epoch() < self.num_epochs
+
+    def update(self):
+        """Called by the manager (sislite and RWTH Sisyphus) when it decides what to run, once the inputs are
+        available: if ``num_epochs`` was raised after the training finished, reopen the job so it continues from its
+        last epoch. run and plot are resumable, so with their markers gone (their logs stay) the manager sees the job
+        as interrupted_resumable and resubmits run with a freshly written job.save. create_files keeps its marker: run
+        rewrites the config, and reopening a task without resume= would leave the job interrupted_not_resumable."""
+        job_dir = _job_dir_of(self.out_returnn_config_file)
+        if not os.path.isfile(os.path.join(job_dir, "finished")) or not self._extended_after_finishing():
+            return
         for name in os.listdir(job_dir):
             if name == "finished" or name.startswith(("finished.run.", "finished.plot.")):
                 os.unlink(os.path.join(job_dir, name))
-        if hasattr(self, "_sis_is_finished"):
-            self._sis_is_finished = False
-        return False
 
 
 class GetBestCheckpointJob(Job):

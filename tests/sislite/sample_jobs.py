@@ -114,7 +114,8 @@ class Sleeper(Job):
 
 class Extendable(Job):
     """Its hash ignores ``steps``; raising ``steps`` reopens the finished job (like a training whose num_epochs
-    was raised): ``_sis_finished`` removes the stale markers and the resumed task continues."""
+    was raised): ``_sis_finished`` says it is not finished, ``update`` (called by the manager when it decides what
+    to run) removes the stale markers and the resumed task continues."""
 
     def __init__(self, name, steps=1):
         self.name = name
@@ -144,12 +145,16 @@ class Extendable(Job):
             return False
         if self._done_steps() >= self.steps:
             return True
+        self._sis_is_finished = False
+        return False
+
+    def update(self):
+        if self._done_steps() >= self.steps:
+            return
         for marker in ("finished", "finished.run.1"):
             path = os.path.join(self._sis_path(), marker)
             if os.path.exists(path):
                 os.remove(path)
-        self._sis_is_finished = False
-        return False
 
 
 class Unloadable(Job):

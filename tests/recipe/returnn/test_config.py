@@ -8,7 +8,7 @@ import pytest
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import CodeWrapper, ReturnnConfig
 from recipe.sis_api import tk
-from sislite.hash import sis_hash
+from sislite.tools import sis_hash
 from sislite.job import find_paths
 
 

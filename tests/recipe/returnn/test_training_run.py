@@ -64,10 +64,16 @@ def test_raising_num_epochs_reopens_the_same_job_and_continues(trained, corpus_d
     _forget(job)  # a new manager process constructs the job anew with the raised num_epochs
     longer = ReturnnTrainingJob(tiny_setup.tiny_config(str(corpus_dir)), num_epochs=3, device="cpu", cpu_rqmt=1)
     assert longer.job_id() == job.job_id() and longer is not job
-    assert longer._sis_finished() is False
     job_dir = longer._sis_path(abspath=True)
-    markers = sorted(name for name in os.listdir(job_dir) if name.startswith("finished"))
-    assert markers == ["finished.create_files.1"]  # run and plot reopen; create_files stays done (run rewrites)
+
+    def markers():
+        return sorted(name for name in os.listdir(job_dir) if name.startswith("finished"))
+
+    before = markers()
+    assert longer._sis_finished() is False
+    assert markers() == before  # the state query changes nothing
+    longer.update()  # the manager reopens the job when it decides what to run
+    assert markers() == ["finished.create_files.1"]  # run and plot reopen; create_files stays done (run rewrites)
     log = io.StringIO()
     tiny_setup.run_all_tasks(longer, stdout=log)
     assert "loading weights from " + os.path.join(longer.out_model_dir.get_path(), "epoch.002") in log.getvalue()
