@@ -51,7 +51,7 @@ def test_sislite_force_keeps_sislite_and_unrelated_sisyphus_is_ignored(tmp_path)
     env = dict(os.environ, PYTHONPATH=f"{REPO}:{unrelated}")
     env.pop("SISLITE_FORCE", None)
     result = _sis(["manager", "-r", "config/missing.py"], tmp_path, env)
-    assert "module config.missing not found" in result.stderr + result.stdout
+    assert "sis: config 'config/missing.py': no config/ or config.py in" in result.stderr + result.stdout
 
 
 def test_config_arguments_alias_and_dry_run(sis_setup):
