@@ -97,9 +97,9 @@ TMP_PREFIX = os.path.join(os.environ.get("TMPDIR", "/tmp"), "sis_")
 JOB_USE_TAGS_IN_PATH = False
 MANAGER_POLL_INTERVAL = None
 """Seconds between state checks when no worker event arrives; None: the engine's ``poll_interval``."""
-MANAGER_PROGRESS_INTERVAL = 28.0
+MANAGER_PROGRESS_INTERVAL = 25.0
 """Seconds between the manager's progress lines (state summary, running tasks' ``info()``) when its output is not a
-terminal; a little under 30 s so that they come at least every 30 s (sislite only)."""
+terminal; under 30 s so that they come at least every 30 s even when a manager pass is late (sislite only)."""
 
 active_engine = None
 """The engine inside a worker; None in the manager."""

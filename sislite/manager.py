@@ -37,7 +37,7 @@ class Manager:
         self.clear_errors = clear_errors
         self.clear_interrupted = clear_interrupted
         self.link = link
-        self.status = StatusPrinter(out or sys.stdout, gs.MANAGER_PROGRESS_INTERVAL)
+        self.status = StatusPrinter(out or sys.stdout)
         self.jobs = jobs_for_targets(targets)
         self.job_states = JobStates(engine, self.jobs, self.status.event)
         self.states = {}

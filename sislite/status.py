@@ -7,11 +7,9 @@ The manager wakes up in time for both (:meth:`StatusPrinter.next_refresh_in`).""
 import time
 
 from sislite import global_constants as gc
+from sislite import global_settings as gs
 
 
-PLAIN_PROGRESS_INTERVAL = 28.0
-"""Default seconds between the progress lines when not on a terminal (the manager passes
-``gs.MANAGER_PROGRESS_INTERVAL``); a little under 30 s, so that a late manager pass still shows them every 30 s."""
 LIVE_REFRESH_INTERVAL = 2.0
 """Longest time between redraws of the live block on a terminal."""
 
@@ -30,9 +28,10 @@ def _label(job):
 
 
 class StatusPrinter:
-    def __init__(self, out, progress_interval=PLAIN_PROGRESS_INTERVAL):
+    def __init__(self, out, progress_interval=None):
+        """``progress_interval``: seconds between the plain progress lines (default gs.MANAGER_PROGRESS_INTERVAL)."""
         self.out = out
-        self.progress_interval = progress_interval
+        self.progress_interval = gs.MANAGER_PROGRESS_INTERVAL if progress_interval is None else progress_interval
         self.live = hasattr(out, "isatty") and out.isatty()
         self.last_overview = None
         self.block_lines = 0

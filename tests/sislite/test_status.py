@@ -48,7 +48,7 @@ def test_plain_lines_when_the_overview_changes_and_progress_every_interval(monke
     printer = StatusPrinter(out)
     jobs, states = _states()
     printer.overview(jobs, states)
-    assert printer.next_refresh_in() == status.PLAIN_PROGRESS_INTERVAL
+    assert printer.next_refresh_in() == printer.progress_interval
     clock[0] += 5
     printer.overview(jobs, states)  # nothing changed, progress not due
     lines = out.getvalue().splitlines()
@@ -56,7 +56,7 @@ def test_plain_lines_when_the_overview_changes_and_progress_every_interval(monke
     assert lines[1].endswith("progress: work/a/Train.1 run: ep 3/10")
     assert "\x1b[" not in out.getvalue()
     jobs["a/Train.1"]._info = "ep 4/10, epoch 5 42%, ETA 3m10s"
-    clock[0] += status.PLAIN_PROGRESS_INTERVAL
+    clock[0] += printer.progress_interval
     assert printer.next_refresh_in() == 0
     printer.overview(jobs, states)
     lines = out.getvalue().splitlines()
