@@ -1,7 +1,9 @@
 """The manager: derives the state of every job needed for the registered outputs (``job_state``), submits runnable
 tasks to the engine, links outputs and aliases (``graph``, SPEC §5), and repeats whenever a worker ends
 (event-driven; the engine's ``poll_interval`` otherwise). It ends when every output exists (exit status 0) or when
-nothing can run any more (exit status 1, with the ``summary``). One manager per setup directory (``manager_lock``)."""
+nothing can run any more (exit status 1, with the ``summary``). One manager per setup directory (``manager_lock``).
+At its start it lists, once, the finished jobs made by other Python/package versions than the installed ones
+(``version_check``; they are kept)."""
 
 import os
 import sys
@@ -16,6 +18,7 @@ from sislite.localengine import read_usage
 from sislite.manager_lock import ManagerLock
 from sislite.status import StatusPrinter
 from sislite.summary import summary_text
+from sislite.version_check import finished_jobs_warning
 
 ACTIVE = (gc.STATE_QUEUE, gc.STATE_RUNNING, gc.STATE_RUNNABLE, gc.STATE_INTERRUPTED_RESUMABLE, gc.STATE_UNKNOWN)
 
@@ -154,8 +157,14 @@ class Manager:
             if self.link:
                 create_aliases(self.jobs.values(), self.status.warning)
             idle_passes = 0
+            versions_checked = False
             while True:
                 states = self.update_states()
+                if not versions_checked:  # once: finished jobs made by other versions (kept, not rerun)
+                    versions_checked = True
+                    warning = finished_jobs_warning(self.jobs, states)
+                    if warning:
+                        self.status.warning(warning)
                 if gs.CLEAR_ERROR and any(s == gc.STATE_ERROR_JOB for s, _, _ in states.values()):
                     self.clear({gc.STATE_ERROR_JOB})
                     continue

@@ -12,6 +12,8 @@ import json
 import os
 import platform
 
+from sislite import global_constants as gc
+
 RECORD_FILE = "environment.jsonl"
 
 
@@ -65,6 +67,13 @@ def made_by_other_versions(job_dirs):
         if differences:
             found.append((job_dir, differences))
     return found
+
+
+def finished_jobs_warning(jobs, states):
+    """The warning (or "") for the jobs that ``states`` ({job id: (state, task, ids)}) shows finished."""
+    finished = [jobs[job_id]._sis_path() for job_id, (state, _, _) in sorted(states.items())
+                if state == gc.STATE_FINISHED_JOB]
+    return warning_text(made_by_other_versions(finished))
 
 
 def warning_text(found, limit=20):

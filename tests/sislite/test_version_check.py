@@ -32,3 +32,27 @@ def test_jobs_of_other_versions_are_listed_with_recorded_and_installed_versions(
     assert f"numpy 1.0.0 (installed: {numpy.__version__})" in text and "not rerun" in text
     assert warning_text([]) == ""
 
+
+
+def test_the_manager_lists_finished_jobs_of_other_versions_once_and_reruns_nothing(sis_setup):
+    from pathlib import Path
+
+    sis_setup.write("testjobs/jobs.py", (Path(__file__).parent / "sample_jobs.py").read_text())
+    config = sis_setup.write_config("""
+from recipe.sis_api import tk
+from testjobs.jobs import Write, Concat
+
+tk.register_output("both.txt", Concat([Write("x").out, Write("y").out]).out)
+""")
+    first = sis_setup.run_manager(config)
+    assert first.returncode == 0, first.output
+    assert "made by other versions" not in first.output
+    old_job, old_too = sis_setup.job_dirs("Write.*")
+    for job_dir in (old_job, old_too):
+        (job_dir / RECORD_FILE).write_text(json.dumps({"python": "3.9.1", "packages": {"numpy": "1.0.0"}}) + "\n")
+    outputs = {path: path.stat().st_mtime_ns for path in (sis_setup.root / "work").glob("**/output/*")}
+    again = sis_setup.run_manager(config)
+    assert again.returncode == 0, again.output
+    assert again.output.count("2 finished job(s) were made by other versions") == 1, again.output
+    assert old_job.name in again.output and "python 3.9.1 (installed: " in again.output
+    assert {path: path.stat().st_mtime_ns for path in outputs} == outputs, "a finished job was rerun"
