@@ -9,7 +9,7 @@ import pytest
 
 from recipe.returnn.config import ReturnnConfig
 from recipe.returnn.python_code import hashed_source
-from sislite.hash import sis_hash
+from sislite.tools import sis_hash
 
 PINNED_SOURCE = '''\
 def get_network(epoch, **kwargs):

@@ -55,3 +55,32 @@ def test_bad_arguments_fail_with_the_fix():
         build_transfer_config(SETTINGS, tiny_blstm(), checkpoint(), method="initializer", layers=["conv_9"])
     with pytest.raises(TypeError, match="frozen must be True or False"):
         build_transfer_config(SETTINGS, tiny_blstm(), checkpoint(), frozen="yes")
+
+
+def test_docstring_and_comment_edits_in_returnn_code_keep_the_hash_a_code_edit_does_not(tmp_path, monkeypatch):
+    import importlib.util
+
+    from recipe.returnn.config import ReturnnConfig as Config
+    from recipe.transfer import returnn_code
+    from sislite.tools import sis_hash
+
+    source = open(returnn_code.__file__).read()
+
+    def epilog_hash(text, name):
+        path = tmp_path / f"{name}.py"
+        path.write_text(text)
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        functions = [module.transfer_starts_from_scratch, module.get_network, module.load_tf_checkpoint_initializer,
+                     module.REGISTER_INITIALIZER]
+        return sis_hash(Config({"transfer_method": "initializer"}, python_epilog=functions))
+
+    original = epilog_hash(source, "code_original")
+    documented = source.replace('"""True when this RETURNN process trains', '"""Reworded: true when it trains')
+    documented = documented.replace("    net = copy.deepcopy(network)\n",
+                                    "    # work on a copy\n    net = copy.deepcopy(network)  # never the original\n")
+    assert documented != source
+    assert epilog_hash(documented, "code_documented") == original
+    edited = source.replace('if var_name == "global_step":', 'if var_name in ("global_step",):')
+    assert edited != source and epilog_hash(edited, "code_edited") != original
