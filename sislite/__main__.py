@@ -1,5 +1,5 @@
-"""The ``sis`` command: ``sis manager|m [-r] [-co] [-cio] [-io] [--http [HOST:]PORT] [CONFIG...]``, ``sis console|c [-c CMD] [--script]
-[CONFIG...]`` and ``sis worker ...`` (internal).
+"""The ``sis`` command: ``sis manager|m [-r] [-co] [-cio] [-io] [--http [HOST:]PORT] [CONFIG...]``,
+``sis console|c [-c CMD] [--script] [CONFIG...]`` and ``sis worker ...`` (internal).
 
 When RWTH Sisyphus is installed, the whole command line is handed to it (see :func:`hand_over_to_rwth`);
 ``SISLITE_FORCE=1`` runs sislite instead.

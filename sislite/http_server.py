@@ -3,10 +3,11 @@ thread of the manager with the standard library only (no CDN, no JavaScript: the
 
 Pages:
   ``/``                      the jobs by state, the registered outputs (and the text of the first ``report*``
-                             output ending in ``.md`` once it exists) and the dependency graph (an SVG, each box a link to its job)
+                             output ending in ``.md`` once it exists) and the dependency graph (an SVG, each box
+                             a link to its job)
   ``/job/<job id>``          one job: state, ``info()``, its parameters (the ``info`` file), resource use
-                             (``usage.<task>.<id>``), learning curve (the job's ``learning_curve()`` hook, below, and its
-                             image outputs) and the tail of every task log
+                             (``usage.<task>.<id>``), learning curve (the job's ``learning_curve()`` hook, below,
+                             and its image outputs) and the tail of every task log
   ``/file/<job id>/<path>``  a file inside a job directory of the graph (logs, outputs); anything whose real path is
                              outside those directories is refused with 403, unknown jobs and missing files with 404
   ``/status.json``           the state of every job, for scripts

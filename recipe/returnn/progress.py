@@ -5,7 +5,7 @@ The RETURNN jobs give the config they run a second log target, :data:`PROGRESS_L
 directory, at verbosity 5 (:func:`progress_log_settings`), while stdout (the task log) keeps the job's
 ``log_verbosity``. At verbosity 5 RETURNN writes one line per step of every pass over a dataset::
 
-    train epoch 3, step 41, cost:output 0.35, ..., 0.003 sec/step, elapsed 0:01:10, exp. remaining 0:02:01, complete 36.50%
+    train epoch 3, step 41, cost:output 0.35, ..., elapsed 0:01:10, exp. remaining 0:02:01, complete 36.50%
     epoch 3 'dev' eval, step 1, ..., elapsed 0:00:04, exp. remaining 0:00:04, complete 50.00%
 
 and at its start the size of its datasets (``  HDFDataset, sequences: 200, frames: 1018240`` below ``Train data:``).

@@ -115,7 +115,8 @@ class ReturnnTrainingJob(Job):
         """The config as run: the hashed config plus device, num_epochs, model path and log settings (stdout at
         ``log_verbosity``, ``work/returnn.progress.log`` at 5 for :meth:`info`)."""
         post = {"device": self.device, "num_epochs": self.num_epochs, "save_interval": self.save_interval,
-                "model": os.path.join(self.out_model_dir.get_path(), "epoch"), **progress_log_settings(self.log_verbosity)}
+                "model": os.path.join(self.out_model_dir.get_path(), "epoch"),
+                **progress_log_settings(self.log_verbosity)}
         if self.keep_epochs is not None:
             post["cleanup_old_models"] = {"keep": sorted(set(self.keep_epochs) | {self.num_epochs})}
         return self.returnn_config.updated(post_config=post)
