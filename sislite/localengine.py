@@ -1,7 +1,12 @@
 """``LocalEngine``: runs every task id as its own worker process (own process group) on this machine, as many at
 once as the declared resources allow (``cpu``, ``gpu`` and any other consumable such as ``mem`` given to the
 constructor). ``time`` (hours) is enforced: a worker past its limit is killed and ``out_of_time`` is recorded in its
-``usage.<task>.<id>`` file. A worker's exit wakes the manager at once."""
+``usage.<task>.<id>`` file. A worker's exit wakes the manager at once.
+
+Why a worker ended is recorded (:mod:`sislite.termination`): a worker killed by a signal gets ``termination`` in its
+usage file (signal, memory high-water mark vs the request, the kernel's OOM kills meanwhile), and ``out_of_memory``
+only with such evidence. A worker left running by an earlier manager is adopted: it holds its requested resources
+(and GPUs) in this engine's books until it exits, so a restarted manager never runs more than the machine allows."""
 
 import ast
 import logging
@@ -14,6 +19,7 @@ import subprocess
 import threading
 import time
 
+from sislite import termination
 from sislite.atomic import write_atomically
 from sislite.engine import EngineBase, notify_manager
 from sislite.forkserver import ForkedProcess, ForkServer
@@ -32,6 +38,7 @@ class _Instance:
         self.process = None
         self.reserved = {}
         self.gpus = []
+        self.oom_kills_at_start = None
 
 
 class LocalEngine(EngineBase):
@@ -90,7 +97,7 @@ class LocalEngine(EngineBase):
             waiting = []
             for inst in self._queue:
                 needs = {r: self._need(inst.rqmt, r) for r in self.resources}
-                if all(needs[r] <= self.free[r] for r in needs):
+                if all(needs[r] <= self.free[r] for r in needs) and len(self.free_gpu_ids) >= int(needs["gpu"]):
                     for r, n in needs.items():
                         self.free[r] -= n
                     inst.reserved = needs
@@ -99,6 +106,27 @@ class LocalEngine(EngineBase):
                 else:
                     waiting.append(inst)
             self._queue = waiting
+
+    def _adopt(self, key, task, task_id, usage):
+        """Book a worker an earlier manager started (still running, pid in its usage file) like one of ours: its
+        requested resources and GPUs stay reserved until it exits (the free amounts may go below zero: then nothing
+        new starts until enough has ended), its time limit is enforced from its start."""
+        job_dir = os.path.dirname(os.path.abspath(task.path("usage", task_id)))
+        rqmt = dict(usage.get("requested_resources") or task.rqmt())
+        inst = _Instance(key, None, rqmt, job_dir, task.name(), int(task_id))
+        inst.process = _AdoptedWorker(usage["pid"], task.path("usage", task_id))
+        inst.reserved = {r: self._need(rqmt, r) for r in self.resources}
+        for r, n in inst.reserved.items():
+            self.free[r] -= n
+        inst.gpus = [gpu for gpu in _visible_gpus(usage["pid"]) if gpu in self.free_gpu_ids]
+        for gpu in inst.gpus:
+            self.free_gpu_ids.remove(gpu)
+        inst.done_fd = None
+        inst.started = time.monotonic() - float(usage.get("used_time", 0) or 0) * 3600
+        self._running[key] = inst
+        log.info("adopted %s.%s (pid %s) from an earlier manager: holds %s", key[0], key[1], usage["pid"],
+                 inst.reserved)
+        threading.Thread(target=self._watch, args=(inst,), daemon=True).start()
 
     def _start(self, inst):
         env = {"CUDA_VISIBLE_DEVICES": ",".join(inst.gpus), "SISLITE_TASK_RQMT": repr(inst.rqmt)}
@@ -116,6 +144,7 @@ class LocalEngine(EngineBase):
                 finally:
                     os.close(write_fd)
         inst.started = time.monotonic()
+        inst.oom_kills_at_start = termination.oom_kill_count()
         self._running[inst.key] = inst
         threading.Thread(target=self._watch, args=(inst,), daemon=True).start()
 
@@ -156,9 +185,23 @@ class LocalEngine(EngineBase):
             _kill_group(inst.process)
         returncode = inst.process.wait()
         outcome = {"returncode": returncode, "out_of_time": out_of_time, "out_of_memory": False}
-        if out_of_time:
-            _mark_usage(os.path.join(inst.job_dir, f"usage.{inst.task_name}.{inst.task_id}"),
-                        out_of_time=True, killed_after_h=limit / 3600)
+        usage_path = os.path.join(inst.job_dir, f"usage.{inst.task_name}.{inst.task_id}")
+        if out_of_time or termination.exit_signal(returncode) is not None:
+            # The worker could not say why it ended (it was killed): the engine records it.
+            usage = read_usage(usage_path)
+            oom_kills = termination.oom_kill_count()
+            info = termination.classify(
+                returncode, peak_rss_gb=usage.get("max", {}).get("rss"), mem_gb=inst.rqmt.get("mem"),
+                oom_kills=None if oom_kills is None or inst.oom_kills_at_start is None
+                else oom_kills - inst.oom_kills_at_start, out_of_time=out_of_time, by="the worker")
+            if out_of_time:
+                info["time_h"] = limit / 3600
+            outcome["out_of_memory"] = info["cause"] == "out_of_memory"
+            outcome["termination"] = info
+            flags = {"out_of_time": True, "killed_after_h": limit / 3600} if out_of_time else {}
+            if outcome["out_of_memory"]:
+                flags["out_of_memory"] = True
+            _mark_usage(usage_path, termination=info, **flags)
         with self._lock:
             self._outcome[inst.key] = outcome
             self._running.pop(inst.key, None)
@@ -177,18 +220,24 @@ class LocalEngine(EngineBase):
             if any(inst.key == key for inst in self._queue):
                 return "queue"
         if key not in self._outcome and _worker_alive(task.path("usage", task_id)):
-            return "running"  # a worker left by an earlier manager is still at work
+            with self._lock:  # a worker left by an earlier manager is still at work: it holds its resources
+                if key not in self._running:
+                    self._adopt(key, task, task_id, read_usage(task.path("usage", task_id)))
+            return "running"
         return "unknown"
 
     def termination_info(self, task, task_id):
-        """``{"returncode", "out_of_time", "out_of_memory"}`` of the last run started by this engine, or just the
-        flags found in the usage file, or ``{}`` when nothing is known (e.g. after a manager restart)."""
+        """``{"returncode", "out_of_time", "out_of_memory", "termination"}`` of the last run started by this engine,
+        or just what the usage file says, or ``{}`` when nothing is known (e.g. after a manager restart)."""
         key = (f"{task._job._sis_id()}.{task.name()}", int(task_id))
         info = dict(self._outcome.get(key, {}))
         usage = read_usage(task.path("usage", task_id))
         for flag in ("out_of_memory", "out_of_time"):
             if info or usage.get(flag):
                 info[flag] = bool(info.get(flag) or usage.get(flag))
+        if usage.get("termination") and (info or usage.get("out_of_memory") or usage.get("out_of_time")
+                                         or usage["termination"].get("cause") == "killed"):
+            info.setdefault("termination", usage["termination"])
         return info
 
     def get_default_rqmt(self, task):
@@ -200,6 +249,36 @@ class LocalEngine(EngineBase):
             for server in self._servers.values():
                 server.close()
             self._servers.clear()
+
+
+class _AdoptedWorker:
+    """A worker this engine did not start (no child of ours): waits by polling until it has gone; its exit status is
+    unknown (None). Killed as its process group (workers run in their own session)."""
+
+    def __init__(self, pid, usage_path):
+        self.pid = pid
+        self.usage_path = usage_path
+
+    def wait(self, timeout=None):
+        end = None if timeout is None else time.monotonic() + timeout
+        while _worker_alive(self.usage_path):
+            if end is not None and time.monotonic() >= end:
+                raise subprocess.TimeoutExpired(f"adopted worker {self.pid}", timeout)
+            time.sleep(LocalEngine.poll_interval)
+        return None
+
+
+def _visible_gpus(pid):
+    """The GPU ids in ``CUDA_VISIBLE_DEVICES`` of process ``pid`` (empty if unreadable)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            entries = f.read().split(b"\0")
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.startswith(b"CUDA_VISIBLE_DEVICES="):
+            return [gpu for gpu in entry.split(b"=", 1)[1].decode(errors="replace").split(",") if gpu]
+    return []
 
 
 def _kill_group(process):

@@ -12,6 +12,7 @@ import time
 from sislite import engine as engine_module
 from sislite import global_constants as gc
 from sislite import global_settings as gs
+from sislite import termination
 from sislite.graph import create_aliases, jobs_for_targets, link_outputs
 from sislite.job_state import JobStates
 from sislite.localengine import read_usage
@@ -21,6 +22,7 @@ from sislite.summary import summary_text
 from sislite.version_check import finished_jobs_warning
 
 ACTIVE = (gc.STATE_QUEUE, gc.STATE_RUNNING, gc.STATE_RUNNABLE, gc.STATE_INTERRUPTED_RESUMABLE, gc.STATE_UNKNOWN)
+INTERRUPTED = (gc.STATE_INTERRUPTED_RESUMABLE, gc.STATE_INTERRUPTED_NOT_RESUMABLE, gc.STATE_RETRY_ERROR)
 
 
 def _has_error_marker(job):
@@ -54,9 +56,19 @@ class Manager:
             if state != old and state in (gc.STATE_RUNNING, gc.STATE_FINISHED_JOB, gc.STATE_ERROR_JOB,
                                           gc.STATE_INTERRUPTED_RESUMABLE, gc.STATE_INTERRUPTED_NOT_RESUMABLE,
                                           gc.STATE_RETRY_ERROR, gc.STATE_QUEUE_ERROR) and old is not None:
-                self.status.event(state, self.jobs[job_id], task.name() if task else "")
+                detail = task.name() if task else ""
+                if task is not None and state in INTERRUPTED:
+                    detail = self.why_ended(task, states[job_id][2], state)
+                self.status.event(state, self.jobs[job_id], detail)
         self.states = states
         return states
+
+    def why_ended(self, task, per_id, state):
+        """One line on why the first task id in ``state`` ended (see sislite.termination)."""
+        task_id = next((i for i, s in (per_id or {}).items() if s == state), 1)
+        info = (self.engine.termination_info(task, task_id).get("termination")
+                or read_usage(task.path(gc.STATE_USAGE, task_id)).get("termination"))
+        return f"{task.name()}.{task_id}: " + termination.describe(info)
 
     # ---- actions -------------------------------------------------------------------------------------------------
     def clear(self, states_to_clear):

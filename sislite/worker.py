@@ -4,8 +4,11 @@
 It loads ``job.save``, waits for the inputs, runs the task function(s) with cwd = the job's ``work/`` and writes
 ``finished.<task>.<id>`` on success or ``error.<task>.<id>`` on an exception. The task's ``resume`` function is used
 instead of ``start`` when an earlier run of this id left a non-empty log (or with ``--force_resume``). A subprocess
-killed with exit code 137 counts as out of memory: ``out_of_memory`` goes into ``usage.<task>.<id>`` and no error
-marker is written, so the task looks interrupted and can be resubmitted with more memory.
+killed by a signal (exit code 137 = SIGKILL, 143 = SIGTERM, ...) writes no error marker, so the task looks
+interrupted and is resubmitted; why it ended is told apart (:mod:`sislite.termination`) and kept as ``termination``
+in ``usage.<task>.<id>``: only a real out-of-memory end (the kernel's OOM killer, or the memory high-water mark at
+the requested memory) sets ``out_of_memory`` and so raises the memory of the resubmission; a plain ``kill -9`` keeps
+it. A subprocess that crashed (e.g. SIGSEGV) is an error like any other.
 """
 
 import ast
@@ -22,6 +25,7 @@ import time
 import traceback
 
 from sislite import global_constants as gc
+from sislite import termination
 from sislite.atomic import write_atomically
 
 
@@ -39,6 +43,7 @@ class UsageLogger(threading.Thread):
         self.max = {"cpu": 0.0, "rss": 0.0, "vms": 0.0}
         self.current = dict(self.max)
         self.out_of_memory = False
+        self.termination = None
         self.stopped = threading.Event()
 
     def sample(self, cheap=False):
@@ -72,6 +77,8 @@ class UsageLogger(threading.Thread):
                  "used_time": (time.time() - self.started_at) / 3600, "host": socket.gethostname(),
                  "current_time": datetime.datetime.now().ctime(), "out_of_memory": self.out_of_memory,
                  "requested_resources": self.requested}
+        if self.termination:
+            usage["termination"] = self.termination
         write_atomically(self.path, pprint.pformat(usage) + "\n")
 
     def run(self):
@@ -171,6 +178,7 @@ def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=
     for path in sorted(p.get_path() for p in job._sis_inputs):
         print(f"input: {path}", flush=True)
     status = 1
+    oom_kills_at_start = termination.oom_kill_count()
     try:
         _wait_for_inputs(gs, job)
         _clean_environment(gs, job)
@@ -187,14 +195,16 @@ def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=
         status = 0
     except subprocess.CalledProcessError as error:
         traceback.print_exc()
-        if error.returncode == 137:
-            print("a subprocess was killed with exit code 137: treated as out of memory", flush=True)
-            usage.out_of_memory = True
+        if termination.exit_signal(error.returncode) in termination.INTERRUPTING_SIGNALS:
+            _record_killed_subprocess(usage, error, oom_kills_at_start)
         else:
             _touch(os.path.join(job_dir, f"{gc.STATE_ERROR}.{task_name}.{task_id}"))
     except MemoryError:
         traceback.print_exc()
         usage.out_of_memory = True
+        usage.sample(cheap=True)
+        usage.termination = {"cause": "out_of_memory", "by": "MemoryError in the task",
+                             "peak_rss_gb": round(usage.max["rss"], 3), "mem_gb": (usage.requested or {}).get("mem")}
     except BaseException:  # noqa: B902 - every failure of the task function is the task's error
         traceback.print_exc()
         _touch(os.path.join(job_dir, f"{gc.STATE_ERROR}.{task_name}.{task_id}"))
@@ -204,6 +214,20 @@ def run_worker(job_dir, task_name, task_id=None, engine_name=None, force_resume=
         usage.finish()
         _signal_done()
     return status
+
+
+def _record_killed_subprocess(usage, error, oom_kills_at_start):
+    """Tell out of memory from other kills for a subprocess that ``error`` says was killed; record and print why."""
+    usage.sample(cheap=True)  # includes the peak rss of the subprocess, which has been waited for
+    oom_kills = termination.oom_kill_count()
+    command = error.cmd if isinstance(error.cmd, (list, tuple)) else str(error.cmd).split()
+    info = termination.classify(
+        error.returncode, peak_rss_gb=usage.max["rss"], mem_gb=(usage.requested or {}).get("mem"),
+        oom_kills=None if oom_kills is None or oom_kills_at_start is None else oom_kills - oom_kills_at_start,
+        by=" ".join(os.path.basename(str(part))[:24] for part in command[:3]))
+    usage.termination = info
+    usage.out_of_memory = info["cause"] == "out_of_memory"
+    print(f"sislite worker: {termination.describe(info)}", flush=True)
 
 
 _DONE_FD = []

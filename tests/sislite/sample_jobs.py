@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import sys
 import time
 
 from sisyphus import Job, Task
@@ -93,20 +94,25 @@ class Flaky(Job):
 
 
 class Sleeper(Job):
-    """Sleeps ``seconds``; ``time_h`` is its time limit in hours; ``oom`` ends it like an out-of-memory kill."""
+    """Sleeps ``seconds``; ``time_h`` is its time limit in hours. ``oom``: a subprocess fills more than the task's
+    0.1 GB and is SIGKILLed (as an engine that enforces memory would); ``killed``: a small subprocess is SIGKILLed
+    (a ``kill -9``)."""
 
-    def __init__(self, seconds, time_h=1.0, oom=False):
+    def __init__(self, seconds, time_h=1.0, oom=False, killed=False):
         self.seconds = seconds
         self.time_h = time_h
         self.oom = oom
+        self.killed = killed
         self.out = self.output_path("out.txt")
 
     def tasks(self):
-        yield Task("run", rqmt={"cpu": 1, "mem": 0.5, "time": self.time_h})
+        yield Task("run", rqmt={"cpu": 1, "mem": 0.1 if self.oom else 0.5, "time": self.time_h})
 
     def run(self):
-        if self.oom:
-            subprocess.run(["bash", "-c", "exit 137"], check=True)
+        if self.oom or self.killed:
+            fill = "data = b'x' * (200 * 1024 ** 2); " if self.oom else ""
+            subprocess.run([sys.executable, "-c", fill + "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"],
+                           check=True)
         time.sleep(self.seconds)
         with open(self.out.get_path(), "w") as f:
             f.write("slept")
