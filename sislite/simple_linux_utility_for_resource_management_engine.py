@@ -20,10 +20,13 @@ the log of the latest submission (older ones stay in ``engine/``).
 
 Why a task ended (``termination_info``) is read, in this order, from ``sacct`` (when accounting is enabled),
 ``scontrol show job`` (while Slurm still remembers the job, ``MinJobAge``) and the batch log ``engine/*.batch``, where
-slurmstepd writes ``CANCELLED ... DUE TO TIME LIMIT``. A job in state OUT_OF_MEMORY, or one that FAILED by SIGKILL
-(exit code 137 or signal 9: how the kernel's OOM killer ends a job on clusters without memory cgroups), counts as out
-of memory; TIMEOUT counts as out of time; the manager resubmits such a task with doubled mem or time. Once a job has
-ended, what was found is kept as JSON in ``engine/<name>.<array job>.<array task>.termination``.
+slurmstepd writes ``CANCELLED ... DUE TO TIME LIMIT``. Out of memory needs evidence: state OUT_OF_MEMORY, slurmstepd's
+``oom-kill`` / ``Exceeded job memory limit`` in the batch log, or a SIGKILL (exit code 137 or signal 9) with the
+worker's memory high-water mark (its usage file) at the requested memory; any other SIGKILL (``scancel -s KILL``,
+``kill -9``, a node going down) is "killed" and resubmitted with the same memory. TIMEOUT counts as out of time; the
+manager resubmits such a task with doubled mem or time. Once a job has ended, what was found is kept as JSON in
+``engine/<name>.<array job>.<array task>.termination``; ``termination`` in it is the cause in the words of
+:mod:`sislite.termination` (with Slurm's state, exit code and reason).
 """
 
 import getpass
@@ -36,8 +39,10 @@ import shlex
 import subprocess
 import time
 
+from sislite import termination
 from sislite.atomic import replace_atomically, write_atomically
 from sislite.engine import DeferSubmission, EngineBase
+from sislite.localengine import read_usage
 
 PER_NODE = "per_node"
 PER_CPU = "per_cpu"
@@ -89,24 +94,39 @@ def parse_exit_code(text):
     return (int(m.group(1)), int(m.group(2))) if m else (None, None)
 
 
-def termination_flags(state, exit_code="", batch_log_text=""):
-    """What ended a job, from its Slurm state (``TIMEOUT``, ``CANCELLED by 0``, ...), ``ExitCode`` and batch log.
+def termination_flags(state, exit_code="", batch_log_text="", peak_rss_gb=None, mem_gb=None, reason=None):
+    """What ended a job, from its Slurm state (``TIMEOUT``, ``CANCELLED by 0``, ...), ``ExitCode``, batch log, Slurm's
+    ``reason`` and the worker's memory high-water mark ``peak_rss_gb`` vs its request ``mem_gb`` (module docstring).
 
-    Returns ``{"state", "ended", "out_of_memory", "out_of_time", "cancelled", "exit_code", "signal"}``.
+    Returns ``{"state", "ended", "out_of_memory", "out_of_time", "cancelled", "exit_code", "signal",
+    "termination"}``.
     """
     state = (state or "").split()[0].rstrip("+") if state else ""
     status, signal = parse_exit_code(exit_code)
     text = batch_log_text or ""
     out_of_time = state == "TIMEOUT" or "DUE TO TIME LIMIT" in text
+    sigkill = status == 137 or signal == 9
+    at_memory_limit = bool(mem_gb and peak_rss_gb is not None
+                           and peak_rss_gb >= termination.OUT_OF_MEMORY_FRACTION * mem_gb)
     out_of_memory = (
         state == "OUT_OF_MEMORY"
         or "oom-kill" in text
         or "Exceeded job memory limit" in text
-        or (state == "FAILED" and (status == 137 or signal == 9))
+        or (state == "FAILED" and sigkill and at_memory_limit)
     )
     cancelled = state == "CANCELLED" and not out_of_time
     if not state and "CANCELLED AT" in text and not out_of_time:
         cancelled = True
+    if out_of_time:
+        cause = "out_of_time"
+    elif out_of_memory:
+        cause = "out_of_memory"
+    elif sigkill or cancelled or state in ("NODE_FAIL", "PREEMPTED"):
+        cause = "killed"
+    else:
+        cause = "exit_code"
+    says = " ".join(filter(None, [f"Slurm: {state or 'state unknown'}", f"exit code {exit_code}" if exit_code else "",
+                                  f"reason {reason}" if reason and reason != "None" else ""]))
     return {
         "state": state or None,
         "ended": state in _ENDED_STATES or out_of_time or out_of_memory or cancelled,
@@ -115,6 +135,8 @@ def termination_flags(state, exit_code="", batch_log_text=""):
         "cancelled": bool(cancelled),
         "exit_code": status,
         "signal": signal,
+        "termination": {"cause": cause, "signal": 9 if sigkill else (signal or None), "exit_code": status,
+                        "peak_rss_gb": peak_rss_gb, "mem_gb": mem_gb, "engine_says": says},
     }
 
 
@@ -285,8 +307,9 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
         if job_id is None:
             return {}
         state, exit_code = self._sacct_state(job_id, task_id)
+        reason = None
         if state is None:
-            state, exit_code = self._scontrol_state(job_id, task_id)
+            state, exit_code, reason = self._scontrol_state(job_id, task_id)
         batch_log = os.path.join(_job_dir(task), "engine", f"{name}.{job_id}.{task_id}.batch")
         try:
             with open(batch_log, errors="replace") as f:
@@ -295,7 +318,10 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
             text = ""
         if state is None and not text:
             return {}
-        info = termination_flags(state, exit_code, text)
+        usage = read_usage(os.path.join(_job_dir(task), f"usage.{_task_short_name(task)}.{task_id}"))
+        requested = usage.get("requested_resources") or {}
+        info = termination_flags(state, exit_code, text, peak_rss_gb=usage.get("max", {}).get("rss"),
+                                 mem_gb=requested.get("mem"), reason=reason)
         info["slurm_job_id"] = f"{job_id}_{task_id}"
         if info["ended"]:
             _record_once(batch_log[: -len(".batch")] + ".termination", info)
@@ -335,9 +361,9 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
     def _scontrol_state(self, job_id, task_id):
         result = self._run(["scontrol", "-o", "show", "job", f"{job_id}_{task_id}"], check=False)
         if result.returncode != 0:
-            return None, None
+            return None, None, None
         fields = dict(kv.split("=", 1) for kv in result.stdout.split() if "=" in kv)
-        return fields.get("JobState"), fields.get("ExitCode")
+        return fields.get("JobState"), fields.get("ExitCode"), fields.get("Reason")
 
     # ------------------------------------------------------------------ worker side and misc
     def get_task_id(self, task_id):

@@ -81,8 +81,9 @@ def _die_with_parent():
 def run_returnn(config_file, *, python_exe=None, cpu_threads=1, device="cpu", extra_args=(), cwd=None,
                 tail_lines=40, stream=None):
     """Run RETURNN on ``config_file``; its stdout/stderr are copied line by line to ``stream`` (default: this
-    process's stdout, i.e. the task log). Raises :class:`ReturnnError` on failure. Exit code 137 (killed, usually
-    for memory) is raised as ``subprocess.CalledProcessError`` so the worker treats it as out of memory.
+    process's stdout, i.e. the task log). Raises :class:`ReturnnError` on failure. RETURNN killed by SIGKILL (exit
+    code 137) is raised as ``subprocess.CalledProcessError(137)``: the worker then tells a ``kill -9`` from out of
+    memory (sislite/termination.py) and the task is resubmitted, not failed.
 
     ``device="gpu"`` without a visible GPU runs on the CPU (``++device cpu``) and says so in the log."""
     stream = stream or sys.stdout

@@ -203,3 +203,69 @@ def test_new_manager_adopts_a_worker_that_outlived_the_old_one(sis_setup):
     [job_dir] = sis_setup.job_dirs("Sleeper.*")
     assert len((job_dir / "submit_log.run").read_text().splitlines()) == 1  # adopted, not submitted again
     assert (sis_setup.root / "output/slept.txt").read_text() == "slept"
+
+
+STAMP_JOBS = '''
+import os
+import time
+
+from sisyphus import Job, Task
+
+
+class Stamp(Job):
+    """Appends "start <time>" and "end <time>" lines to ``log_file`` around ``seconds`` of sleep (1 cpu)."""
+
+    def __init__(self, name, log_file, seconds):
+        self.name, self.log_file, self.seconds = name, log_file, seconds
+        self.out = self.output_path("out.txt")
+
+    def tasks(self):
+        yield Task("run", rqmt={"cpu": 1, "mem": 0.1, "time": 1})
+
+    def run(self):
+        with open(self.log_file, "a") as f:
+            f.write(f"start {time.time()} {self.name}\\n")
+        time.sleep(self.seconds)
+        with open(self.log_file, "a") as f:
+            f.write(f"end {time.time()} {self.name}\\n")
+        open(self.out.get_path(), "w").close()
+'''
+
+
+def _most_at_once(log_file):
+    events = sorted((float(when), 1 if kind == "start" else -1)
+                    for kind, when, _ in (line.split() for line in log_file.read_text().splitlines()))
+    running = most = 0
+    for _, change in events:
+        running += change
+        most = max(most, running)
+    return most
+
+
+def test_workers_adopted_after_a_manager_restart_hold_their_cores(sis_setup):
+    """LocalEngine(cpus=2), four 1-cpu tasks: two run when the manager is killed; the next manager adopts them and
+    starts the other two only as they end, so never more than two run at once."""
+    sis_setup.write("testjobs/stamps.py", STAMP_JOBS)
+    log_file = sis_setup.root / "stamps.log"
+    config = sis_setup.write_config(f"""
+        from recipe.sis_api import tk
+        from testjobs.stamps import Stamp
+        for name in "abcd":
+            tk.register_output(name, Stamp(name, {str(log_file)!r}, 8).out)
+    """)
+    manager = sis_setup.start_manager(config)
+    try:
+        assert _wait_for(lambda: log_file.exists() and log_file.read_text().count("start") == 2, 60)
+    finally:
+        os.killpg(manager.pid, signal.SIGKILL)  # the workers run in their own sessions and go on
+        manager.communicate(timeout=30)
+    result = sis_setup.run_manager(config)
+    assert result.returncode == 0, result.output
+    assert log_file.read_text().count("end") == 4
+    assert _most_at_once(log_file) == 2, log_file.read_text()
+    submissions = [len((job_dir / "submit_log.run").read_text().splitlines()) for job_dir in
+                   sis_setup.job_dirs("Stamp.*")]
+    # The two running ones were adopted (one submission each); the two that only waited in the killed manager's
+    # engine are submitted again.
+    assert sorted(submissions) == [1, 1, 2, 2], result.output
+    assert result.output.count("INFO: adopted") == 2 or "adopted" not in result.output

@@ -130,8 +130,10 @@ def test_unknown_memory_allocation_type_is_refused_with_the_fix():
     ("CANCELLED", "0:15", "slurmstepd: error: *** JOB 7 CANCELLED AT 2024 DUE TO TIME LIMIT ***",
      {"out_of_time": True, "out_of_memory": False, "cancelled": False}),
     ("OUT_OF_MEMORY", "0:125", "", {"out_of_time": False, "out_of_memory": True, "cancelled": False}),
-    ("FAILED", "137:0", "", {"out_of_time": False, "out_of_memory": True, "cancelled": False}),
-    ("FAILED", "0:9", "", {"out_of_time": False, "out_of_memory": True, "cancelled": False}),
+    ("FAILED", "137:0", "", {"out_of_time": False, "out_of_memory": False, "cancelled": False}),  # a kill -9
+    ("FAILED", "0:9", "", {"out_of_time": False, "out_of_memory": False, "cancelled": False}),
+    ("FAILED", "0:9", "slurmstepd: error: Detected 1 oom-kill event(s) in StepId=7.0",
+     {"out_of_time": False, "out_of_memory": True, "cancelled": False}),
     ("FAILED", "1:0", "", {"out_of_time": False, "out_of_memory": False, "cancelled": False}),
     ("CANCELLED by 0", "0:15", "", {"out_of_time": False, "out_of_memory": False, "cancelled": True}),
     ("COMPLETED", "0:0", "", {"out_of_time": False, "out_of_memory": False, "cancelled": False}),
@@ -142,6 +144,14 @@ def test_termination_causes_from_state_exit_code_and_batch_log(state, exit_code,
     flags = termination_flags(state, exit_code, log_text)
     assert {k: flags[k] for k in expected} == expected
     assert flags["ended"]
+
+
+def test_a_sigkill_is_out_of_memory_only_at_the_memory_request():
+    at_limit = termination_flags("FAILED", "137:0", "", peak_rss_gb=1.98, mem_gb=2)
+    assert at_limit["out_of_memory"] and at_limit["termination"]["cause"] == "out_of_memory"
+    below = termination_flags("FAILED", "137:0", "", peak_rss_gb=0.4, mem_gb=2, reason="NonZeroExitCode")
+    assert not below["out_of_memory"] and below["termination"]["cause"] == "killed"
+    assert below["termination"]["engine_says"] == "Slurm: FAILED exit code 137:0 reason NonZeroExitCode"
 
 
 def _settings_slurm_namespace():
@@ -199,7 +209,7 @@ def test_array_submission_runs_each_task_id_with_a_fake_gpu(slurm_cluster, job_d
     assert engine.termination_info(task, 3) == {}  # never submitted
 
 
-def test_sigkilled_task_counts_as_out_of_memory(slurm_cluster, job_dir):
+def test_sigkilled_task_counts_as_killed_not_out_of_memory(slurm_cluster, job_dir):
     job_id, path = job_dir
     engine, task = _engine(), FakeTask(path, job_id)
     call = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
@@ -207,10 +217,10 @@ def test_sigkilled_task_counts_as_out_of_memory(slurm_cluster, job_dir):
     wait_until(lambda: _ended(engine, task, 1), 60, "the killed task to end")
     term = wait_until(lambda: engine.termination_info(task, 1).get("state") and engine.termination_info(task, 1),
                       10, "its termination info")
-    assert term["out_of_memory"] and not term["out_of_time"] and not term["cancelled"]
-    assert term["state"] == "FAILED" and term["exit_code"] == 137
+    assert not term["out_of_memory"] and not term["out_of_time"] and not term["cancelled"]
+    assert term["state"] == "FAILED" and term["exit_code"] == 137 and term["termination"]["cause"] == "killed"
     [record] = (path / "engine").glob("*.termination")  # kept beside the logs for the user
-    assert json.loads(record.read_text())["out_of_memory"] is True
+    assert json.loads(record.read_text())["termination"]["cause"] == "killed"
 
 
 def test_cancelled_task_is_reported_as_cancelled(slurm_cluster, job_dir):

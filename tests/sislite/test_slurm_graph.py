@@ -1,7 +1,8 @@
 """Graphs run by ``sis manager -r`` through the real one-node Slurm with the example ``settings_slurm.py``: a small
-graph runs to completion (mini task local, the rest on Slurm, gpu=1 sees a fake GPU), a SIGKILLed task (how an
-out-of-memory kill looks without cgroups) is resubmitted with doubled mem, a task killed at its time limit with
-doubled time, and a cancelled task shows as interrupted and is resubmitted.
+graph runs to completion (mini task local, the rest on Slurm, gpu=1 sees a fake GPU), a SIGKILLed task is resubmitted
+with the same mem and said to be killed, one SIGKILLed at its memory request (how an out-of-memory kill looks without
+cgroups) with doubled mem, a task killed at its time limit with doubled time, and a cancelled task shows as
+interrupted and is resubmitted.
 
 Skipped with the reason where the cluster cannot be started (the slurm_cluster fixture in conftest.py); the time-limit test takes
 60-90 s because slurmctld checks time limits about every 30 s.
@@ -78,7 +79,8 @@ class Collect(Job):
 
 
 class KilledOnce(Job):
-    """First attempt: SIGKILLs itself (mode "kill"), overruns its time limit ("sleep") or waits to be cancelled."""
+    """First attempt: SIGKILLs itself (mode "kill"; "oom": after filling its 0.5 GB), overruns its time limit
+    ("sleep") or waits to be cancelled."""
 
     def __init__(self, mode, time_h):
         self.mode, self.time_h = mode, time_h
@@ -89,7 +91,10 @@ class KilledOnce(Job):
 
     def run(self):
         if _first_attempt("attempted"):
-            if self.mode == "kill":
+            if self.mode == "oom":
+                data = b"x" * (512 * 1024 ** 2)  # noqa: F841 (held until the kill)
+                time.sleep(3)  # the usage file records the high-water mark
+            if self.mode in ("kill", "oom"):
                 os.kill(os.getpid(), signal.SIGKILL)
             time.sleep(600)
         with open(self.out_done.get_path(), "w") as f:
@@ -176,7 +181,7 @@ def test_graph_runs_on_slurm_with_mini_tasks_local_and_a_fake_gpu(slurm_cluster,
         assert os.path.samefile(job / "log.run.1", step_log)
 
 
-def test_sigkilled_task_is_resubmitted_with_doubled_memory(slurm_cluster, setup_dir):
+def test_sigkilled_task_is_resubmitted_with_the_same_memory_and_said_to_be_killed(slurm_cluster, setup_dir):
     proc = _manager(setup_dir, """
         from sisyphus import tk
         from recipe.slurmtest.jobs import KilledOnce
@@ -186,7 +191,21 @@ def test_sigkilled_task_is_resubmitted_with_doubled_memory(slurm_cluster, setup_
     assert (setup_dir / "output" / "done.txt").exists(), out[-4000:]
     first, second = _submissions(_job_dir(setup_dir, "KilledOnce"))
     assert first["engine_name"] == second["engine_name"] == "slurm"
+    assert second["mem"] == first["mem"]
+    assert "run.1: killed by SIGKILL (not out of memory: peak rss" in out and "Slurm: FAILED" in out, out[-4000:]
+
+
+def test_task_sigkilled_at_its_memory_request_is_resubmitted_with_doubled_memory(slurm_cluster, setup_dir):
+    proc = _manager(setup_dir, """
+        from sisyphus import tk
+        from recipe.slurmtest.jobs import KilledOnce
+        tk.register_output("done.txt", KilledOnce("oom", 1.0).out_done)
+    """)
+    out = _finish(proc, 180)
+    assert (setup_dir / "output" / "done.txt").exists(), out[-4000:]
+    first, second = _submissions(_job_dir(setup_dir, "KilledOnce"))
     assert second["mem"] == 2 * first["mem"]
+    assert "run.1: out of memory (peak rss" in out, out[-4000:]
 
 
 def test_cancelled_task_shows_interrupted_and_is_resubmitted(slurm_cluster, setup_dir):
