@@ -213,6 +213,9 @@ class LocalEngine(EngineBase):
 
     # ---- state ---------------------------------------------------------------------------------------------------
     def task_state(self, task, task_id):
+        """"running", "queue" or "unknown". A worker an earlier manager left running is "running" and from then on
+        booked in this engine (its resources held until it exits): the books mirror what runs, nothing on disk
+        changes."""
         key = (f"{task._job._sis_id()}.{task.name()}", int(task_id))
         with self._lock:
             if key in self._running:

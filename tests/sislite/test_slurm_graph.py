@@ -34,6 +34,7 @@ ENGINE_NOT_SETUP_WARNING = False
 """
 
 JOBS = '''
+import ast
 import os
 import signal
 import time
@@ -93,7 +94,11 @@ class KilledOnce(Job):
         if _first_attempt("attempted"):
             if self.mode == "oom":
                 data = b"x" * (512 * 1024 ** 2)  # noqa: F841 (held until the kill)
-                time.sleep(3)  # the usage file records the high-water mark
+                for _ in range(120):  # until the usage file has recorded the high-water mark
+                    with open("../usage.run.1") as f:
+                        if ast.literal_eval(f.read())["max"]["rss"] >= 0.5:
+                            break
+                    time.sleep(0.5)
             if self.mode in ("kill", "oom"):
                 os.kill(os.getpid(), signal.SIGKILL)
             time.sleep(600)
