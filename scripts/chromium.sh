@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Headless Chromium for the status-page tests and CI (Debian, root).
 #
-#   scripts/chromium.sh install   install Debian's chromium (and chromium-driver) if missing (idempotent); prints
+#   scripts/chromium.sh install   install Debian's chromium (and a font) if missing (idempotent); prints
 #                                 the path of the browser
 #   scripts/chromium.sh path      print the path of an installed browser; exit 1 if there is none
 #
@@ -9,7 +9,7 @@
 # otherwise; with SISLITE_REQUIRE_CHROMIUM=1 (set by .ci/run) they fail instead of skipping.
 set -euo pipefail
 
-PACKAGES=(chromium chromium-driver fonts-dejavu-core)
+PACKAGES=(chromium fonts-dejavu-core)  # the tests drive the browser from its command line (no WebDriver)
 
 die() { echo "chromium.sh: $*" >&2; exit 1; }
 
