@@ -172,6 +172,10 @@ class ReturnnTrainingJob(Job):
         frames per second and the ETA of the whole training (from ``work/returnn.progress.log``, see
         :mod:`recipe.returnn.progress`): ``ep 2/5, epoch 3 42%, 51.2k frames/s, ETA 3m10s``."""
         progress = read_progress(os.path.join(self.work_path(), PROGRESS_LOG))
+        train = self.returnn_config.get("train")
+        partition = train.get("partition_epoch", 1) if isinstance(train, dict) else 1
+        if progress is not None and progress.kind == "train" and isinstance(partition, int) and partition > 1:
+            progress.frames = progress.frames and progress.frames // partition  # RETURNN prints the whole dataset's frames; an epoch sees 1/partition
         return describe_training(progress, self.last_checkpoint_epoch(), self.num_epochs,
                                  self._recent_epoch_seconds())
 

@@ -117,3 +117,15 @@ def test_eta_blends_the_length_of_earlier_epochs():
     # earlier epochs took 100 s: this one 64 + 0.35 * 100 = 99 s, so 35 s left plus one epoch of 99 s
     text = describe_training(progress, checkpoint_epoch=1, num_epochs=3, previous_epoch_seconds=100)
     assert text.endswith("ETA 2m14s"), text
+
+
+def test_frames_per_second_of_a_partitioned_epoch(corpus_dir):
+    import shutil
+
+    config = tiny_setup.tiny_config(str(corpus_dir), learning_rate=0.0043)
+    config.config["train"] = dict(config.config["train"], partition_epoch=2)
+    job = ReturnnTrainingJob(config, num_epochs=3)
+    work = Path(job.work_path())
+    work.mkdir(parents=True)
+    shutil.copy(LOGS / "training_progress.log", work / PROGRESS_LOG)
+    assert job.info().startswith("ep 0/3, epoch 2 65%, 5.2k frames/s")  # half the dataset per epoch
