@@ -14,6 +14,12 @@ UNKNOWN_LAYER_CLASS = re.compile(r"unknown layer class '(?P<name>[^']*)'")
 CORRUPT_CHECKPOINT = re.compile(r"Read less bytes than requested|not an sstable|DataLossError|Unable to open table file")
 CORRUPT_HDF = re.compile(r"truncated file|file signature not found|bad object header|Unable to synchronously open "
                          r"(?:file|object) \((?!unable to open file)")
+CORRUPT_INPUTS = (
+    (CORRUPT_CHECKPOINT, "model", "a TF checkpoint (the model it evaluates, or the training's last one in "
+                                  "output/models/)"),
+    (CORRUPT_HDF, "path_local", "an HDF file (its inputs are listed at the top of this log)"),
+)
+"""(error pattern, the ErrorLineFinder.files() entry naming the file, what the file is when none is named)."""
 LAYER_CLASS_ASSIGNMENT = re.compile(r"^\s+layer_class = [\"'](?P<name>[\w\-]+)[\"']", re.MULTILINE)
 
 
@@ -36,18 +42,12 @@ def hint_for(error_line, layer_name=None, files=None):
     """A one-line hint for RETURNN's ``error_line`` (``layer_name``: the layer it was building; ``files``: what
     :meth:`ErrorLineFinder.files` found), or None."""
     files = files or {}
-    if CORRUPT_CHECKPOINT.search(error_line):
-        if files.get("model"):
-            return str(corrupt_input_error(files["model"], error_line))
-        return ("a TF checkpoint this task reads is corrupt or truncated: the model it evaluates, or the last "
-                "checkpoint in the training's output/models/; if a job of this setup wrote it, have that job remade "
-                "(move its directory aside and run sis manager -r -co CONFIG)")
-    if CORRUPT_HDF.search(error_line):
-        if files.get("path_local"):
-            return str(corrupt_input_error(files["path_local"], error_line))
-        return ("an HDF file this task reads is corrupt or truncated (its inputs are listed at the top of this log); "
-                "if a job of this setup wrote it, have that job remade (move its directory aside and run "
-                "sis manager -r -co CONFIG)")
+    for pattern, file_key, what in CORRUPT_INPUTS:
+        if pattern.search(error_line):
+            if files.get(file_key):
+                return str(corrupt_input_error(files[file_key], error_line))
+            return (f"{what} this task reads is corrupt or truncated; if a job of this setup wrote it, have that job "
+                    "remade (move its directory aside and run sis manager -r -co CONFIG)")
     if NAN_LOSS.search(error_line):
         return ("the loss became NaN/inf: lower the learning rate (RETURNN's learning_rate; here a profile's "
                 "baseline/blstm learning_rate in setups/profiles.py) or clip gradients (gradient_clip_global_norm, "
