@@ -92,7 +92,8 @@ class ReturnnEvalJob(Job):
 
     def info(self):
         """While it runs: the dataset being evaluated and RETURNN's progress on it, ``dev (1/2): 'eval' eval 17/40
-        seqs (42%), ETA 12s`` (RETURNN calls every dataset of this job 'eval'); None before RETURNN started."""
+        seqs (42%), ETA 12s`` (RETURNN calls every dataset of this job 'eval'); just ``dev (1/2)`` until RETURNN's
+        first step on it; None once every dataset is evaluated."""
         names = sorted(self.eval_datasets)
         work = self.work_path()
         done = [name for name in names if os.path.exists(os.path.join(work, f"eval.{name}.per_seq.txt"))]
