@@ -3,11 +3,13 @@ and one run of the tiny graph under each engine, shared by the module's tests (t
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.compat.rwth_environment import REPO, Environment, copy_rwth_source, make_setup, run, run_environment
+from tests.compat.rwth_environment import (REPO, Environment, copy_rwth_source, finish, make_setup, run_environment,
+                                          start)
 
 
 @pytest.fixture(scope="session")
@@ -42,18 +44,31 @@ class Run:
 
 
 @pytest.fixture(scope="session")
-def sislite_run(tmp_path_factory):
-    """The tiny graph run to the end by sislite."""
-    setup = make_setup(tmp_path_factory.mktemp("sislite") / "setup")
-    env = dict(run_environment(), SISLITE_FORCE="1")
-    return Run(setup, run([os.sys.executable, "-m", "sislite", "manager", "-r", "config/tiny.py"], setup, env))
+def full_runs(request, tmp_path_factory, rwth_source):
+    """The tiny graph run to the end by sislite and by RWTH Sisyphus' own ``sis`` (no hand-over), both at once: each
+    leaves cores idle on its serial stretches (corpus, baseline, extraction)."""
+    sislite_setup = make_setup(tmp_path_factory.mktemp("sislite") / "setup")
+    sislite = start([sys.executable, "-m", "sislite", "manager", "-r", "config/tiny.py"], sislite_setup,
+                    dict(run_environment(), SISLITE_FORCE="1"))
+    try:
+        rwth_last = request.getfixturevalue("rwth_last")
+        rwth_setup = make_setup(tmp_path_factory.mktemp("rwth") / "setup")
+        rwth = start([rwth_last.sis, "manager", "-r", "config/tiny.py"], rwth_setup, run_environment(rwth_last))
+    except BaseException:
+        sislite.kill()
+        finish(sislite)
+        raise
+    return {"sislite": Run(sislite_setup, finish(sislite)), "rwth": Run(rwth_setup, finish(rwth))}
 
 
 @pytest.fixture(scope="session")
-def rwth_run(tmp_path_factory, rwth_last):
-    """The tiny graph run to the end by RWTH Sisyphus' own ``sis`` (no hand-over)."""
-    setup = make_setup(tmp_path_factory.mktemp("rwth") / "setup")
-    return Run(setup, run([rwth_last.sis, "manager", "-r", "config/tiny.py"], setup, run_environment(rwth_last)))
+def sislite_run(full_runs):
+    return full_runs["sislite"]
+
+
+@pytest.fixture(scope="session")
+def rwth_run(full_runs):
+    return full_runs["rwth"]
 
 
 def copy_setup(done, target):

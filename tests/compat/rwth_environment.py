@@ -100,6 +100,29 @@ def make_setup(root):
     return root
 
 
+def start(command, setup, env):
+    """Start ``command`` in ``setup`` with stdin closed, its output going to ``setup/../manager.log``; returns the
+    Popen. :func:`finish` waits for it."""
+    log = open(Path(setup).parent / "manager.log", "w")
+    process = subprocess.Popen([str(c) for c in command], cwd=setup, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                               stderr=subprocess.STDOUT, text=True)
+    process.log = log
+    return process
+
+
+def finish(process, timeout=1800):
+    """Wait for a :func:`start` ed process; returns it with ``returncode`` and ``output`` (its log)."""
+    try:
+        process.wait(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.log.close()
+    process.output = Path(process.log.name).read_text()
+    return process
+
+
 def run(command, setup, env, answers=None, timeout=1800):
     """Run ``command`` (a list) in ``setup``, stdin closed or reading ``answers`` (text); returns the
     CompletedProcess (+ ``.output``)."""
@@ -124,7 +147,8 @@ def output_files(setup):
 
 
 def work_snapshot(setup):
-    """{relative path: (size, mtime)} of every file under ``setup/work``."""
+    """{relative path: (size, mtime)} of every file in the job directories under ``setup/work`` (not the engines'
+    own files beside them, such as sislite's manager lock)."""
     work = Path(setup) / "work"
-    return {str(p.relative_to(work)): (p.lstat().st_size, p.lstat().st_mtime_ns) for p in work.rglob("*")
-            if p.is_file() or p.is_symlink()}
+    return {str(p.relative_to(work)): (p.lstat().st_size, p.lstat().st_mtime_ns)
+            for job in job_ids(setup) for p in (work / job).rglob("*") if p.is_file() or p.is_symlink()}
