@@ -2,7 +2,6 @@
 and one run of the tiny graph under each engine, shared by the module's tests (they are the expensive part)."""
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -70,8 +69,3 @@ def sislite_run(full_runs):
 def rwth_run(full_runs):
     return full_runs["rwth"]
 
-
-def copy_setup(done, target):
-    """A copy of a finished setup directory (its work/ links keep pointing into the original, as links do)."""
-    shutil.copytree(done.setup, target, symlinks=True)
-    return Path(target)

@@ -100,6 +100,13 @@ def make_setup(root):
     return root
 
 
+def copy_setup(setup, target):
+    """A copy of a finished setup directory (links stay links: the job directories' input/ links keep pointing into
+    the original)."""
+    shutil.copytree(setup, target, symlinks=True)
+    return Path(target)
+
+
 def start(command, setup, env):
     """Start ``command`` in ``setup`` with stdin closed, its output going to ``setup/../manager.log``; returns the
     Popen. :func:`finish` waits for it."""
