@@ -6,7 +6,11 @@ flat start, then per round a brief CNN-DNN training and a forced realignment (co
 frames whose label equals the exact label (train split, and all splits); the last line is
 ``frame agreement after realignment: NN.N %`` (all splits, last round).
 
-Usage: .venv/bin/python bench/realignment.py [num_utterances=400] [rounds=3] [epochs_per_round=3] [keep_dir]
+Usage: .venv/bin/python bench/realignment.py [num_utterances=400] [rounds=3] [epochs_per_round=6] [setup_dir]
+       [--experiment]
+
+With ``--experiment`` the whole transfer experiment (config/transfer.py, the corpus_audio profile with the sizes
+above) then runs on the realigned corpus in the same setup (the rounds are cached) and its results table is printed.
 """
 
 import os
@@ -32,8 +36,10 @@ def py():
     profile = profiles.get_profile("corpus_audio")
     profile["corpus"]["num_utterances"] = {num_utterances}
     profile["corpus_audio"]["realignment"].update(rounds={rounds}, num_epochs={epochs})
-    corpus = transfer.corpus_for(profile)
-    tk.register_output("bench/train.hdf", corpus.out_hdf["train"])
+    if {experiment}:
+        transfer.build(profile)
+    else:
+        tk.register_output("bench/train.hdf", transfer.corpus_for(profile).out_hdf["train"])
 """
 
 SETTINGS = """\
@@ -66,11 +72,24 @@ def agreement(reference_hdf, aligned_hdf):
     return equal, total
 
 
+def run_manager(root, config):
+    env = dict(os.environ, SISLITE_FORCE="1", PYTHONPATH=REPO, DISABLE_CUDA="1", CUDA_VISIBLE_DEVICES="",
+               PYTHONUNBUFFERED="1")
+    start = time.time()
+    result = subprocess.run([sys.executable, "-m", "sislite", "manager", "-r", config], cwd=root, env=env,
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if result.returncode != 0:
+        print((result.stdout + result.stderr)[-6000:])
+        raise SystemExit(f"sis manager failed (exit {result.returncode}); setup in {root}")
+    print(f"{config}: graph finished in {time.time() - start:.0f} s wall", flush=True)
+
+
 def main():
-    num_utterances = int(sys.argv[1]) if len(sys.argv) > 1 else 400
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-    root = sys.argv[4] if len(sys.argv) > 4 else tempfile.mkdtemp(prefix="bench_realignment.")
+    arguments = [a for a in sys.argv[1:] if a != "--experiment"]
+    num_utterances = int(arguments[0]) if len(arguments) > 0 else 400
+    rounds = int(arguments[1]) if len(arguments) > 1 else 3
+    epochs = int(arguments[2]) if len(arguments) > 2 else 6
+    root = arguments[3] if len(arguments) > 3 else tempfile.mkdtemp(prefix="bench_realignment.")
     os.makedirs(os.path.join(root, "config"), exist_ok=True)
     for name in ("recipe", "setups"):
         if not os.path.exists(os.path.join(root, name)):
@@ -79,20 +98,14 @@ def main():
         target = os.path.join(root, "config", name)
         if not os.path.exists(target):
             os.symlink(os.path.join(REPO, "config", name), target)
-    with open(os.path.join(root, "config", "bench_realignment.py"), "w") as file:
-        file.write(CONFIG.format(num_utterances=num_utterances, rounds=rounds, epochs=epochs))
+    for name, experiment in (("bench_realignment", False), ("bench_experiment", True)):
+        with open(os.path.join(root, "config", f"{name}.py"), "w") as file:
+            file.write(CONFIG.format(num_utterances=num_utterances, rounds=rounds, epochs=epochs,
+                                     experiment=experiment))
     with open(os.path.join(root, "settings.py"), "w") as file:
         file.write(SETTINGS.format(cpus=os.cpu_count() or 1))
-    env = dict(os.environ, SISLITE_FORCE="1", PYTHONPATH=REPO, DISABLE_CUDA="1", CUDA_VISIBLE_DEVICES="",
-               PYTHONUNBUFFERED="1")
     print(f"{num_utterances} utterances, {rounds} rounds x {epochs} epochs; setup in {root}", flush=True)
-    start = time.time()
-    result = subprocess.run([sys.executable, "-m", "sislite", "manager", "-r", "config/bench_realignment.py"],
-                            cwd=root, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    if result.returncode != 0:
-        print((result.stdout + result.stderr)[-6000:])
-        raise SystemExit(f"sis manager failed (exit {result.returncode}); setup in {root}")
-    print(f"graph finished in {time.time() - start:.0f} s wall", flush=True)
+    run_manager(root, "config/bench_realignment.py")
     exact = os.path.join(root, "alias", "corpus", "synthetic_digits", "output")
     stages = [("flat start", os.path.join(root, "alias", "corpus", "audio_import", "output"))]
     stages += [(f"round {n}", os.path.join(root, "alias", "corpus", f"realigned_round_{n}", "output"))
@@ -105,6 +118,10 @@ def main():
         overall = 100.0 * equal / total
         print(f"{name}: frame agreement {100.0 * counts['train'][0] / counts['train'][1]:.1f} % (train), "
               f"{overall:.1f} % (all splits, {total} frames)", flush=True)
+    if "--experiment" in sys.argv:
+        run_manager(root, "config/bench_experiment.py")
+        with open(os.path.join(root, "output", "report", "results.md")) as file:
+            print(file.read())
     print(f"frame agreement after realignment: {overall:.1f} %")
 
 

@@ -68,11 +68,11 @@ CORPUS_AUDIO["corpus_audio"] = {
     "import": {"data": None, "layout": "kaldi", "alignments": None, "alignment_format": None, "unit": "word",
                "skip_bad": False},
     # Transcripts only: flat start, then per round a brief CNN-DNN training and a forced realignment.
-    # Each round starts from the previous round's model ("warm_start") and trains with smaller batches (more
-    # updates on a small corpus); "prior_scale" and "min_frames" (per word or phone) shape the forced alignment.
-    "realignment": {"rounds": 3, "num_epochs": 3, "learning_rate": 1e-3, "warm_start": True,
-                    "network": {"window": 17, "lin_dim": 256, "ff_dim": 512},
-                    "training": {"batch_size": 40000, "max_seqs": 16},
+    # Each round starts from the previous round's model ("warm_start"); "training" adds RETURNN options to the
+    # profile's "training" for these trainings; "prior_scale" and "min_frames" (per word or phone) shape the forced
+    # alignment.
+    "realignment": {"rounds": 3, "num_epochs": 6, "learning_rate": 1e-3, "warm_start": True,
+                    "network": {"window": 17, "lin_dim": 256, "ff_dim": 512}, "training": {},
                     "prior_scale": 0.3, "min_frames": 3},
 }
 
