@@ -6,7 +6,7 @@ flat start, then per round a brief CNN-DNN training and a forced realignment (co
 frames whose label equals the exact label (train split, and all splits); the last line is
 ``frame agreement after realignment: NN.N %`` (all splits, last round).
 
-Usage: .venv/bin/python bench/realignment.py [num_utterances=400] [rounds=3] [epochs_per_round=6] [setup_dir]
+Usage: .venv/bin/python bench/realignment.py [num_utterances=400] [rounds=3] [epochs_per_round=profile's] [setup_dir]
        [--experiment]
 
 With ``--experiment`` the whole transfer experiment (config/transfer.py, the corpus_audio profile with the sizes
@@ -35,7 +35,7 @@ from setups import profiles
 def py():
     profile = profiles.get_profile("corpus_audio")
     profile["corpus"]["num_utterances"] = {num_utterances}
-    profile["corpus_audio"]["realignment"].update(rounds={rounds}, num_epochs={epochs})
+    profile["corpus_audio"]["realignment"].update(rounds={rounds}{epochs})
     if {experiment}:
         transfer.build(profile)
     else:
@@ -88,7 +88,7 @@ def main():
     arguments = [a for a in sys.argv[1:] if a != "--experiment"]
     num_utterances = int(arguments[0]) if len(arguments) > 0 else 400
     rounds = int(arguments[1]) if len(arguments) > 1 else 3
-    epochs = int(arguments[2]) if len(arguments) > 2 else 6
+    epochs = int(arguments[2]) if len(arguments) > 2 and arguments[2] != "-" else None
     root = arguments[3] if len(arguments) > 3 else tempfile.mkdtemp(prefix="bench_realignment.")
     os.makedirs(os.path.join(root, "config"), exist_ok=True)
     for name in ("recipe", "setups"):
@@ -100,11 +100,13 @@ def main():
             os.symlink(os.path.join(REPO, "config", name), target)
     for name, experiment in (("bench_realignment", False), ("bench_experiment", True)):
         with open(os.path.join(root, "config", f"{name}.py"), "w") as file:
-            file.write(CONFIG.format(num_utterances=num_utterances, rounds=rounds, epochs=epochs,
+            file.write(CONFIG.format(num_utterances=num_utterances, rounds=rounds,
+                                     epochs="" if epochs is None else f", num_epochs={epochs}",
                                      experiment=experiment))
     with open(os.path.join(root, "settings.py"), "w") as file:
         file.write(SETTINGS.format(cpus=os.cpu_count() or 1))
-    print(f"{num_utterances} utterances, {rounds} rounds x {epochs} epochs; setup in {root}", flush=True)
+    print(f"{num_utterances} utterances, {rounds} rounds, epochs {epochs or 'of the profile'}; setup in {root}",
+          flush=True)
     run_manager(root, "config/bench_realignment.py")
     exact = os.path.join(root, "alias", "corpus", "synthetic_digits", "output")
     stages = [("flat start", os.path.join(root, "alias", "corpus", "audio_import", "output"))]

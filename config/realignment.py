@@ -64,21 +64,25 @@ def audio_corpus(profile, settings_for, train, rqmt_arguments):
     hyper = profile["corpus_audio"]["realignment"]
     network = networks.baseline_network(profile["batch_independent"], **hyper["network"])
     checkpoint = None
+    epochs = hyper["num_epochs"]
     for round_number in range(1, hyper["rounds"] + 1):
+        round_hyper = {**hyper, "num_epochs": epochs[min(round_number, len(epochs)) - 1]
+                       if isinstance(epochs, (list, tuple)) else epochs}
         settings = {**settings_for(corpus, hyper), "network": network}
         if checkpoint is not None and hyper.get("warm_start"):
             # RETURNN applies init_for_train preloading in a fresh training only, so a resumed round keeps its own.
             settings["preload_from_files"] = {"previous_round": {"filename": checkpoint, "init_for_train": True}}
         returnn_config = ReturnnConfig(settings)
-        training = train(f"alignment_round_{round_number}", returnn_config, hyper, profile)
-        checkpoint = training.out_checkpoints[hyper["num_epochs"]]
+        training = train(f"alignment_round_{round_number}", returnn_config, round_hyper, profile)
+        checkpoint = training.out_checkpoints[round_hyper["num_epochs"]]
         posteriors = {}
         for split, hdf in corpus.out_hdf.items():
             forward = ReturnnForwardJob(checkpoint, returnn_config, hdf_dataset(hdf), device=profile["device"],
                                         **rqmt_arguments(profile, "eval"))
             posteriors[split] = forward.out_hdf
         corpus = RealignCorpusJob(corpus.out_hdf, corpus.out_units, corpus.out_transcripts, corpus.out_labels,
-                                  posteriors, prior_scale=hyper["prior_scale"], min_frames=hyper["min_frames"])
+                                  posteriors, prior_scale=hyper["prior_scale"], min_frames=hyper["min_frames"],
+                                  previous_weight=hyper["previous_weight"])
         corpus.add_alias(f"corpus/realigned_round_{round_number}")
         tk.register_output(f"corpus_audio/round_{round_number}_alignment.png", corpus.out_plot)
         tk.register_output(f"corpus_audio/round_{round_number}_statistics.json", corpus.out_statistics)

@@ -171,7 +171,8 @@ SCHEMA = {
         }),
         "realignment": Section("transcripts only: rounds of brief CNN-DNN training + forced realignment", {
             "rounds": Key(int, "realignment rounds after the flat start", min=0),
-            "num_epochs": Key(int, "epochs of each round's training (not hashed)", min=1),
+            "num_epochs": Key((int, tuple), "epochs of each round's training, or one number per round (not "
+                                            "hashed)"),
             "learning_rate": Key(float, "RETURNN's learning_rate of each round's training", min=1e-9, max=10.0,
                                  returnn=True),
             "warm_start": Key(bool, "start each round's training from the previous round's model"),
@@ -186,6 +187,8 @@ SCHEMA = {
             }),
             "prior_scale": Key(float, "weight of the label prior in the forced alignment's scores", min=0.0),
             "min_frames": Key(int, "shortest word (or phone) in frames", min=1),
+            "previous_weight": Key(float, "score bonus for keeping a frame's current label (0: the model alone)",
+                                   min=0.0),
         }),
     }, nullable=True),
 }

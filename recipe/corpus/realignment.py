@@ -11,7 +11,9 @@ class RealignCorpusJob(Job):
     best path through the transcript's units with optional silence between them
     (:func:`recipe.corpus.forced_alignment.force_align`), scored with ``log p(label|x) - prior_scale *
     log p(label)`` (priors: the label shares of the current alignment of ``prior_split``), each unit at least
-    ``min_frames`` frames.
+    ``min_frames`` frames. ``previous_weight`` adds that much to the score of a frame's current label: the
+    alignment moves only where the model is sure enough, which keeps an early, weak model from undoing what the
+    flat start got right (0: the model alone).
 
     ``hdf``, ``units``, ``transcripts``: {split: Path} of a corpus job (``ImportAudioCorpusJob`` or a previous
     round); ``labels``: its labels JSON; ``posteriors``: {split: Path} RETURNN forward HDF of the same splits (one
@@ -22,8 +24,8 @@ class RealignCorpusJob(Job):
     at a time. Finished when all outputs exist (each written atomically).
     """
 
-    def __init__(self, hdf, units, transcripts, labels, posteriors, prior_scale=0.3, min_frames=3,
-                 optional_silence=True, prior_split="train", plot_tag=None):
+    def __init__(self, hdf, units, transcripts, labels, posteriors, prior_scale=0.0, min_frames=3,
+                 optional_silence=True, prior_split="train", plot_tag=None, previous_weight=0.0):
         if set(posteriors) != set(hdf):
             raise ValueError(f"RealignCorpusJob: posteriors for {sorted(posteriors)} but the corpus has {sorted(hdf)}; "
                              "forward every split")
@@ -32,6 +34,7 @@ class RealignCorpusJob(Job):
         self.hdf, self.units, self.transcripts, self.labels = dict(hdf), dict(units), dict(transcripts), labels
         self.posteriors, self.prior_scale, self.min_frames = dict(posteriors), prior_scale, min_frames
         self.optional_silence, self.prior_split, self.plot_tag = optional_silence, prior_split, plot_tag
+        self.previous_weight = previous_weight
         self.out_hdf = {split: self.output_path(f"{split}.hdf") for split in self.hdf}
         self.out_transcripts = {split: self.output_path(f"{split}.transcripts.txt") for split in self.transcripts}
         self.out_units = {split: self.output_path(f"{split}.units.txt") for split in self.units}
@@ -51,7 +54,7 @@ class RealignCorpusJob(Job):
             description["labels"], description.get("silence_index", 0),
             {s: p.get_path() for s, p in self.posteriors.items()}, {s: p.get_path() for s, p in self.out_hdf.items()},
             self.out_plot.get_path(), self.prior_scale, self.min_frames, self.optional_silence, self.prior_split,
-            self.plot_tag)
+            self.plot_tag, self.previous_weight)
         for split, path in self.transcripts.items():
             symlink_atomically(path.get_path(), self.out_transcripts[split].get_path())
         for split, path in self.units.items():
@@ -76,8 +79,8 @@ def alignment_priors(hdf_path, num_labels):
     return numpy.log(numpy.maximum(shares, floor))
 
 
-def realign_corpus(hdf, units, labels, silence_index, posteriors, hdf_out, plot_path, prior_scale=0.3,
-                   min_frames=3, optional_silence=True, prior_split="train", plot_tag=None):
+def realign_corpus(hdf, units, labels, silence_index, posteriors, hdf_out, plot_path, prior_scale=0.0,
+                   min_frames=3, optional_silence=True, prior_split="train", plot_tag=None, previous_weight=0.0):
     """Realign every split (see :class:`RealignCorpusJob`); returns the statistics {split: dict}."""
     import numpy
 
@@ -106,6 +109,8 @@ def realign_corpus(hdf, units, labels, silence_index, posteriors, hdf_out, plot_
                     raise KeyError(f"{units[split]} has no transcript for {tag!r}; use the corpus' units file")
                 unit_labels = [index[unit] for unit in unit_sequences[tag]]
                 scores = hybrid_scores(values, log_priors, prior_scale)
+                if previous_weight:
+                    scores[numpy.arange(len(scores)), streams["classes"]] += previous_weight
                 classes, score = force_align(scores, unit_labels, silence_index, min_frames, optional_silence)
                 statistics.add(classes, previous=streams["classes"])
                 total_score[0] += score

@@ -93,3 +93,22 @@ def test_realign_job_hashes_its_inputs_and_checks_the_splits(tmp_path):
     with pytest.raises(ValueError, match="forward every split"):
         RealignCorpusJob(paths("hdf"), paths("units"), paths("text"), tk.Path("labels.json"),
                          {"train": tk.Path("x")})
+
+
+def test_previous_weight_keeps_the_current_labels_where_the_model_is_unsure(tiny_corpus, tmp_path):
+    from returnn.datasets.hdf import SimpleHDFWriter
+
+    writer = SimpleHDFWriter(str(tmp_path / "flat.hdf"), dim=len(WORD_LABELS), ndim=2)
+    for tag, streams in iterate_sequences(tiny_corpus.hdf["dev"], ("classes",)):
+        uniform = numpy.full((1, len(streams["classes"]), len(WORD_LABELS)), 1.0 / len(WORD_LABELS), numpy.float32)
+        writer.insert_batch(uniform, seq_len=[len(streams["classes"])], seq_tag=[tag])
+    writer.close()
+    units = tmp_path / "dev.units.txt"
+    units.write_text(open(tiny_corpus.transcripts["dev"]).read())
+    out = str(tmp_path / "dev.realigned.hdf")
+    realign_corpus({"dev": tiny_corpus.hdf["dev"]}, {"dev": str(units)}, list(WORD_LABELS), 0,
+                   {"dev": str(tmp_path / "flat.hdf")}, {"dev": out}, str(tmp_path / "plot.png"),
+                   min_frames=1, prior_split="dev", previous_weight=1.0)
+    kept = dict(iterate_sequences(out, ("classes",)))
+    for tag, streams in iterate_sequences(tiny_corpus.hdf["dev"], ("classes",)):
+        assert numpy.array_equal(kept[tag]["classes"], streams["classes"]), tag
