@@ -1,8 +1,9 @@
 """The corpus part of the plan for a user's own speech (profile key ``corpus_audio``, see setups/profiles.py):
 
 import audio + transcripts (ImportAudioCorpusJob); with CTM/TextGrid alignments that is the corpus. Without, the
-import makes a flat start and every round trains the CNN-DNN briefly on the current alignment, forwards every split
-and realigns it to the transcripts (RealignCorpusJob): each round is a job, cached like every other. With
+import makes a flat start and every round trains the CNN-DNN briefly on the current alignment (from the previous
+round's model, at ``warm_start_learning_rate``), forwards every split with the epoch of the best dev score and
+realigns it to the transcripts (RealignCorpusJob): each round is a job, cached like every other. With
 ``"data": None`` the synthetic demo corpus is exported to 22.05 kHz WAV + Kaldi ``text`` (no alignments) and
 imported from there, so the profile runs anywhere.
 """
@@ -16,6 +17,7 @@ from recipe.corpus.synthetic_digits import SyntheticDigitsCorpusJob
 from recipe.returnn.config import ReturnnConfig
 from recipe.returnn.datasets import hdf_dataset
 from recipe.returnn.forward import ReturnnForwardJob
+from recipe.returnn.training import GetBestCheckpointJob
 from setups import networks
 
 
@@ -68,13 +70,17 @@ def audio_corpus(profile, settings_for, train, rqmt_arguments):
     for round_number in range(1, hyper["rounds"] + 1):
         round_hyper = {**hyper, "num_epochs": epochs[min(round_number, len(epochs)) - 1]
                        if isinstance(epochs, (list, tuple)) else epochs}
-        settings = {**settings_for(corpus, hyper), "network": network}
+        if checkpoint is not None and hyper.get("warm_start"):
+            round_hyper["learning_rate"] = hyper["warm_start_learning_rate"]
+        settings = {**settings_for(corpus, round_hyper), "network": network}
         if checkpoint is not None and hyper.get("warm_start"):
             # RETURNN applies init_for_train preloading in a fresh training only, so a resumed round keeps its own.
             settings["preload_from_files"] = {"previous_round": {"filename": checkpoint, "init_for_train": True}}
         returnn_config = ReturnnConfig(settings)
         training = train(f"alignment_round_{round_number}", returnn_config, round_hyper, profile)
-        checkpoint = training.out_checkpoints[round_hyper["num_epochs"]]
+        # The epoch with the best dev score against the current alignment: a noisy last epoch must not realign.
+        best = GetBestCheckpointJob(training.out_model_dir, training.out_learning_rates, key="dev_score")
+        checkpoint = best.out_checkpoint
         posteriors = {}
         for split, hdf in corpus.out_hdf.items():
             forward = ReturnnForwardJob(checkpoint, returnn_config, hdf_dataset(hdf), device=profile["device"],

@@ -176,6 +176,7 @@ SCHEMA = {
             "learning_rate": Key(float, "RETURNN's learning_rate of each round's training", min=1e-9, max=10.0,
                                  returnn=True),
             "warm_start": Key(bool, "start each round's training from the previous round's model"),
+            "warm_start_learning_rate": Key(float, "learning_rate of the warm-started rounds", min=1e-9, max=10.0),
             "network": network_sizes("the rounds' CNN-DNN", **{
                 "window": Key(int, "frames in window_1", min=1, optional=True),
                 "lin_dim": Key(int, "units of lin_1", min=1, optional=True),
