@@ -86,14 +86,15 @@ def run_environment(environment=None):
 
 
 def make_setup(root):
-    """A setup directory as a user has it: recipe/, setups/, config/transfer.py and settings.py of this project
-    (unchanged), config/tiny.py, and an empty work/."""
+    """A setup directory as a user has it: recipe/, setups/, config/ and settings.py of this project (unchanged),
+    config/tiny.py, and an empty work/."""
     root = Path(root)
     (root / "config").mkdir(parents=True)
     for name in ("recipe", "setups"):
         (root / name).symlink_to(REPO / name)
-    (root / "config" / "__init__.py").touch()
-    (root / "config" / "transfer.py").symlink_to(REPO / "config" / "transfer.py")
+    for entry in (REPO / "config").iterdir():
+        if entry.name != "__pycache__":
+            (root / "config" / entry.name).symlink_to(entry)
     (root / "config" / "tiny.py").write_text(textwrap.dedent(TINY_CONFIG))
     shutil.copy(REPO / "settings.py", root / "settings.py")
     (root / "work").mkdir()
