@@ -25,10 +25,21 @@ import sys
 
 from sislite import toolkit as tk
 from sislite.job import Job
-from sislite.job_path import Path, Variable
+from sislite.job_path import Path, Variable  # noqa: F401
 from sislite.task import Task
 
-__all__ = ["Job", "Task", "tk", "Path", "Variable", "install_as_sisyphus"]
+setup_path = tk.setup_path
+
+__all__ = ["Job", "Task", "Path", "gs", "tk", "setup_path"]
+"""What ``from sisyphus import *`` gives (as RWTH Sisyphus)."""
+
+
+def __getattr__(name):
+    if name == "gs":  # imported on first use: importing the settings runs settings.py
+        from sislite import global_settings
+
+        return global_settings
+    raise AttributeError(f"module 'sislite' has no attribute {name!r}")
 
 
 class _SubmoduleAlias:
@@ -63,7 +74,8 @@ def install_as_sisyphus():
         raise RuntimeError(f"module 'sisyphus' is already imported from {getattr(current, '__file__', current)}: "
                            "install sislite as sisyphus before anything imports RWTH Sisyphus, or use that one")
     sys.modules["sisyphus"] = this
-    for name in ("hash", "job", "job_path", "task", "delayed_ops", "toolkit"):
+    for name in ("hash", "job", "job_path", "task", "delayed_ops", "toolkit", "tools", "graph", "block",
+                 "async_workflow", "cleaner"):
         sys.modules["sisyphus." + name] = sys.modules["sislite." + name]
     if not any(isinstance(finder, _SubmoduleAlias) for finder in sys.meta_path):
         sys.meta_path.insert(0, _SubmoduleAlias())

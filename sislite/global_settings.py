@@ -6,7 +6,8 @@ import logging
 import os
 import sys
 
-from sislite.global_constants import BASE_DIR  # noqa: F401  (settings files may read it)
+from sislite.global_constants import *  # noqa: F401,F403 - file and state names, as in RWTH's global settings
+from sislite.global_constants import BASE_DIR, JOB_LOG_ENGINE, STATE_USAGE, SUBMIT_LOG
 from sislite.hash import short_hash
 
 
@@ -105,31 +106,102 @@ active_engine = None
 """The engine inside a worker; None in the manager."""
 
 
-def _load_settings_files():
-    files = os.environ.get("SIS_GLOBAL_SETTINGS_FILE", "settings.py")
-    for filename in files.split(":"):
-        if not filename:
-            continue
-        if os.path.isfile(filename):
-            with open(filename) as f:
-                code = compile(f.read(), os.path.abspath(filename), "exec")
-            exec(code, globals())
-        elif filename != "settings.py":
-            logging.warning("settings file %s does not exist", filename)
+# ---- names RWTH Sisyphus settings files and recipes use (RWTH meanings). sislite reads those marked (*); the others
+# are accepted so that settings files written for RWTH run unchanged, and have no effect in sislite.
+TEST_DIR = "tests"
+CONFIG_PREFIX = "config"  # the package of configs (*, via IMPORT_PATHS)
+CONFIG_FILE_DEFAULT = "config.py"  # the config without arguments (*)
+CONFIG_FUNCTION_DEFAULT = "%s.main" % CONFIG_PREFIX  # the config function without config.py (*)
+GLOBAL_SETTINGS_FILE_DEFAULT = "settings.py"
+GLOBAL_SETTINGS_FILE = os.environ.get("SIS_GLOBAL_SETTINGS_FILE", GLOBAL_SETTINGS_FILE_DEFAULT)  # (*)
+GLOBAL_SETTINGS_FILE_CONTENT = ""
+"""Every settings file and environment setting loaded, as text (see update_global_settings_from_*)."""
+ENVIRONMENT_SETTINGS_PREFIX = "SIS_"  # (*)
+ENVIRONMENT_SETTINGS = {}
+"""The ``SIS_*`` environment variables read, as given."""
+CMD_WORKER = "worker"
+ENGINE_LOG = JOB_LOG_ENGINE
+ENGINE_SUBMIT = SUBMIT_LOG
+PLOGGING_FILE = STATE_USAGE
+PLOGGING_MIN_CHANGE = 0.1
+PLOGGING_QUIET = False
+JOB_DEFAULT_KEEP_VALUE = 50  # keep value of jobs without one (*, tk.cleaner)
+JOB_CLEANUP_KEEP_WORK = False  # sislite does not clean up finished jobs (JOB_AUTO_CLEANUP)
+JOB_CLEANUP_KEEP_INPUT = True
+JOB_CLEANER_INTERVAL = 60
+JOB_CLEANER_WORKER = 5
+JOB_MAX_NUMBER_OF_LOCKS = 100
+JOB_ADD_STACKTRACE_MAX_COUNT = 5
+JOB_ADD_STACKTRACE_WITH_DEPTH = 0
+MANAGER_SUBMIT_WORKER = 10  # sislite submits from the manager loop itself
+GRAPH_WORKER = 16
+FILESYSTEM_CACHE_TIME = 30
+CACHE_FINISHED_RESULTS = False  # sislite reads the file system each time
+CACHE_FINISHED_RESULTS_PATH = "finished_results_cache.pkl"
+CACHE_FINISHED_RESULTS_MAX_SIZE = 1024
+DELAYED_CHECK_FOR_WORKER = False
+LEGACY_VARIABLE_CONVERSION = False
+MEMORY_PROFILE_LOG = None
+PRINT_HOLD = True
+PRINT_STALE_STATE_OVERVIEW_PERIOD = None
+SHOW_JOB_TARGETS = True
+CLEANER_PRINT_ALIAS = True
+TEAM_SHARE_DIR = None
+USE_SIGNAL_HANDLERS = False
+USE_UI = True
+USE_VERBOSE_TRACEBACK = True
+VERBOSE_TRACEBACK_TYPE = "ipython"
+VIS_ABSOLUTE_MERGE_THRESHOLD = 5
+VIS_MAX_NODES_PER_VIEW = 500
+VIS_RELATIVE_MERGE_THRESHOLD = 0.25
+VIS_TIMEOUT = 5
+WAIT_PERIOD_HTTP_RETRY_BIND = 10
+WAIT_PERIOD_QSTAT_PARSING = 15
+WAIT_PERIOD_SSH_TIMEOUT = 15
+SISYPHUS_LOGO = "sislite"
 
 
-def _load_environment():
+def update_global_settings_from_file(filename):
+    """Execute the settings file ``filename`` in this module's namespace and append its text to
+    ``GLOBAL_SETTINGS_FILE_CONTENT``; a missing file is a warning."""
+    global GLOBAL_SETTINGS_FILE_CONTENT
+    try:
+        with open(filename, encoding="utf-8") as f:
+            content = f.read()
+    except FileNotFoundError:
+        logging.warning("settings file %s does not exist", filename)
+        return
+    exec(compile(content, os.path.abspath(filename), "exec"), globals())
+    GLOBAL_SETTINGS_FILE_CONTENT += f"##### Settings file: {filename} #####\n{content}\n"
+
+
+def update_global_settings_from_env():
+    """Set ``<NAME>`` from every ``SIS_<NAME>`` environment variable (a Python literal, else the string;
+    ``SIS_IMPORT_PATHS`` is split at ``:``) and append them to ``GLOBAL_SETTINGS_FILE_CONTENT``."""
+    global GLOBAL_SETTINGS_FILE_CONTENT
+    lines = []
     for key, value in os.environ.items():
-        if not key.startswith("SIS_") or key == "SIS_GLOBAL_SETTINGS_FILE":
+        if not key.startswith(ENVIRONMENT_SETTINGS_PREFIX):
             continue
+        ENVIRONMENT_SETTINGS[key] = value
+        name = key[len(ENVIRONMENT_SETTINGS_PREFIX):]
         try:
-            parsed = ast.literal_eval(value)
+            value = ast.literal_eval(value)
         except (ValueError, SyntaxError):
-            parsed = value
-        if key == "SIS_IMPORT_PATHS" and isinstance(parsed, str):
-            parsed = parsed.split(":")
-        globals()[key[len("SIS_"):]] = parsed
+            pass
+        if name == "IMPORT_PATHS" and isinstance(value, str):
+            value = value.split(":")
+        globals()[name] = value
+        lines.append(f"{name} = {value!r}\n")
+    if lines:
+        GLOBAL_SETTINGS_FILE_CONTENT += "##### Settings from environment #####\n" + "".join(lines)
+
+
+def _load_settings_files():
+    for filename in GLOBAL_SETTINGS_FILE.split(":"):
+        if filename and (os.path.isfile(filename) or filename != GLOBAL_SETTINGS_FILE_DEFAULT):
+            update_global_settings_from_file(filename)
 
 
 _load_settings_files()
-_load_environment()
+update_global_settings_from_env()

@@ -24,7 +24,7 @@ def _type_tag(obj):
 def _module_and_name(obj):
     module = obj.__module__
     assert module != "__main__", f"{obj!r} is defined in __main__ and cannot be hashed: move it into a module"
-    assert obj.__qualname__ != "<lambda>", f"lambda {obj!r} cannot be hashed: use a named function"
+    assert obj.__name__ != "<lambda>", f"lambda {obj!r} cannot be hashed: use a named function"
     return module, obj.__qualname__
 
 

@@ -7,6 +7,7 @@ marker (the job marker is then written).
 """
 
 import copy
+import logging
 import gzip
 import os
 import pickle
@@ -325,17 +326,36 @@ class Job(metaclass=JobSingleton):
         lines += [f"ALIAS: {alias}" for alias in sorted(self._sis_aliases)]
         return "\n".join(lines) + "\n"
 
-    def sh(self, command, *args, except_return_codes=(0,), **kwargs):
-        """Run a shell command (bash, pipefail); ``command`` is formatted with args, kwargs and job attributes."""
-        import logging
-        import subprocess
+    def sh(self, command, *args, **kwargs):
+        """``sisyphus.tools.sh`` with ``command`` formatted with the job's attributes and ``kwargs``: bash with
+        ``set -ueo pipefail``; positional arguments are ``capture_output, pipefail, executable,
+        except_return_codes`` (``self.sh(cmd, True)`` returns the output); exit status 0 always counts as success."""
+        from sislite.tools import sh
 
-        command = command.format(*args, **{**self.__dict__, **kwargs})
-        logging.info("Run in shell: %s", command)
-        result = subprocess.run(["bash", "-o", "pipefail", "-c", command])
-        if result.returncode not in except_return_codes:
-            raise subprocess.CalledProcessError(result.returncode, command)
-        return result.returncode
+        return sh(command, *args, sis_quiet=getattr(self, "_sis_quiet", False), sis_replace=self.__dict__, **kwargs)
+
+    def set_attrs(self, attrs):
+        """Set every item of ``attrs`` (e.g. ``locals()``) as an attribute, except ``self`` and existing ones."""
+        for key, value in attrs.items():
+            if key == "self" and value is self:
+                continue
+            if hasattr(self, key):
+                logging.warning("set_attrs: not overwriting %s of %s (already set)", key, self)
+            else:
+                setattr(self, key, value)
+
+    def keep_value(self, value=None):
+        """The keep value (how important the job directory is for ``tk.cleaner``; default ``gs.JOB_DEFAULT_KEEP_VALUE``);
+        with ``value``: raise it to at least ``value``."""
+        current = self.__dict__.get("_sis_keep_value")
+        if value is not None and (current is None or value > current):
+            self._sis_keep_value = current = value
+        return _settings().JOB_DEFAULT_KEEP_VALUE if current is None else current
+
+    def set_keep_value(self, value):
+        """Set the keep value (see ``keep_value``)."""
+        self._sis_keep_value = value
+        return self
 
 
 class CorruptJobSaveError(RuntimeError):

@@ -15,8 +15,16 @@ from sislite.delayed_ops import DelayedBase
 from sislite.hash import sis_hash_helper
 
 
+class VariableNotSet(ValueError):
+    """``Variable.get()`` of a Variable whose file does not exist yet (and that has no backup)."""
+
+
 class AbstractPath(DelayedBase):
-    """A file or directory; ``get_path()`` is its absolute location."""
+    """A file or directory; ``get_path()`` is its absolute location. Arithmetic and indexing on a path build
+    delayed values of its absolute path (``path + ".gz"``)."""
+
+    _sis_path = True
+    """Marks paths for ``sisyphus.tools.extract_paths`` (as in RWTH Sisyphus)."""
 
     def __init__(self, path, creator=None, cached=False, hash_overwrite=None, tags=None, available=None):
         if not isinstance(path, str):
@@ -42,11 +50,8 @@ class AbstractPath(DelayedBase):
 
     def get_path(self):
         """Absolute path of the file."""
-        if self.creator is not None:
-            return os.path.join(self.creator._sis_path(gc.JOB_OUTPUT, abspath=True), self.path)
-        if os.path.isabs(self.path):
-            return self.path
-        return os.path.join(gc.BASE_DIR, self.path)
+        path = self.path if self.creator is None else os.path.join(self.creator._sis_path(gc.JOB_OUTPUT), self.path)
+        return path if os.path.isabs(path) else os.path.join(gc.BASE_DIR, path)
 
     def get(self):
         return self.get_path()
@@ -69,11 +74,13 @@ class AbstractPath(DelayedBase):
         return os.path.relpath(self.get_path())
 
     def join_right(self, other):
-        new = self.copy()
-        new.path = os.path.join(self.path, other)
-        if new.hash_overwrite is not None:
-            new.hash_overwrite = (new.hash_overwrite[0], os.path.join(new.hash_overwrite[1], other))
-        return new
+        """A copy with ``"/" + other`` appended (to ``hash_overwrite`` too)."""
+        return self.copy_append("/" + other)
+
+    def keep_value(self, value):
+        """Ask the creating job to keep its directory when cleaning up with a threshold below ``value``."""
+        if self.creator is not None:
+            self.creator.keep_value(value)
 
     def copy_append(self, suffix):
         new = self.copy()
@@ -166,7 +173,7 @@ class Variable(AbstractPath):
             from sislite import global_settings as gs
 
             if gs.RAISE_VARIABLE_NOT_SET_EXCEPTION:
-                raise ValueError(f"Variable {path} is not set yet: run the job that creates it first")
+                raise VariableNotSet(f"Variable {path} is not set yet: run the job that creates it first")
             return None
         if self.pickle:
             with open(path, "rb") as f:

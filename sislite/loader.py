@@ -124,5 +124,8 @@ def load_config(text):
             return
         raise SystemExit(_missing_function_message(text, module, module_name, function_name))
     if inspect.iscoroutinefunction(function):
-        raise SystemExit(f"sis: config {text!r}: async configs are not supported by sislite; use RWTH Sisyphus")
+        from sislite.async_workflow import start_async_config
+
+        start_async_config(function, args, text)
+        return
     function(*args)

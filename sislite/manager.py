@@ -19,6 +19,7 @@ from sislite.localengine import read_usage
 from sislite.manager_lock import ManagerLock
 from sislite.status import StatusPrinter
 from sislite.summary import summary_text
+from sislite.toolkit import registered_outputs
 from sislite.version_check import finished_jobs_warning
 
 ACTIVE = (gc.STATE_QUEUE, gc.STATE_RUNNING, gc.STATE_RUNNABLE, gc.STATE_INTERRUPTED_RESUMABLE, gc.STATE_UNKNOWN)
@@ -38,7 +39,7 @@ class Manager:
 
     def __init__(self, engine, targets, clear_errors=False, clear_interrupted=False, link=True, out=None):
         self.engine = engine
-        self.targets = targets
+        self.targets = list(targets)
         self.clear_errors = clear_errors
         self.clear_interrupted = clear_interrupted
         self.link = link
@@ -142,12 +143,19 @@ class Manager:
         return submitted
 
     def update_targets(self):
-        """Run callbacks and write reports whose inputs are ready (outputs are linked by ``link_outputs``)."""
-        for target in self.targets:
-            target.update()
+        """Run callbacks, write reports and resume async configs whose inputs are ready (outputs are linked by
+        ``link_outputs``); True if an async config moved on (its new outputs and jobs are added at once)."""
+        moved = False
+        for target in list(self.targets):
+            moved = bool(target.update()) or moved
             if target.failed and target not in self.reported_failures:
                 self.reported_failures.append(target)
                 self.status.warning(f"{target.name} failed: {target.failed}")
+        if moved:
+            known = set(map(id, self.targets))
+            self.targets.extend(t for t in registered_outputs() if id(t) not in known)
+            self.jobs.update(jobs_for_targets(self.targets))
+        return moved
 
     # ---- main loop -----------------------------------------------------------------------------------------------
     def run(self):
@@ -182,7 +190,8 @@ class Manager:
                     continue
                 if self.link:
                     link_outputs(self.targets)
-                    self.update_targets()
+                    if self.update_targets():
+                        continue  # an async config registered new outputs or awaits new jobs
                 self.status.overview(self.jobs, states)
                 if all(t.is_done() for t in self.targets):
                     self.status.done(len(self.jobs))
