@@ -87,6 +87,8 @@ def _parser():
         m.add_argument("--http", dest="http", default=None, metavar="[HOST:]PORT",
                        help="serve a read-only status page while the manager runs (host 127.0.0.1 unless given; "
                             "port 0 picks a free one)")
+        m.add_argument("--ui", dest="ui", action="store_true",
+                       help="RWTH's curses interface: sislite shows its status lines instead (live on a terminal)")
         m.add_argument("argv", nargs="*", help="configs, e.g. config/transfer.py or config/x.main(1, 'a')")
     for name in ("console", "c"):
         c = sub.add_parser(name, help="an interactive Python console with the graph loaded")
@@ -147,6 +149,9 @@ def _manager(args):
     from sislite.manager import Manager
     from sislite.manager_lock import ManagerLockedError
 
+    if args.ui:
+        print("sis manager --ui: sislite has no curses interface; it prints its status lines instead", flush=True)
+    toolkit._sis_running_in_manager = True
     configs = list(args.config) + list(args.argv) or default_configs()
     for config in configs:
         load_config(config)
@@ -195,6 +200,7 @@ def _console(args):
     from sislite.loader import default_configs, load_config
     from sislite.manager import Manager
 
+    toolkit._sis_running_in_manager = True
     if not args.skip_config:
         for config in list(args.config) + list(args.argv) or default_configs():
             load_config(config)

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 
-from sislite import global_settings as gs
 from sislite.delayed_ops import try_get  # noqa: F401 - part of this module's API (RWTH: sisyphus.tools.try_get)
 from sislite.hash import get_object_state
 from sislite.task import _to_gb, _to_hours
@@ -21,6 +20,8 @@ _PLAIN = (bool, int, float, complex, str, bytes)
 
 def sis_hash(obj):
     """The configured hash function (``gs.SIS_HASH``, default :func:`sislite.hash.short_hash`) applied to ``obj``."""
+    from sislite import global_settings as gs  # on use: importing the settings runs settings.py
+
     return gs.SIS_HASH(obj)
 
 

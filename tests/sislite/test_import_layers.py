@@ -88,3 +88,15 @@ def test_low_layers_do_not_import_the_command_line_or_the_manager():
     for low in ("sislite.hash", "sislite.job", "sislite.job_path", "sislite.engine", "sislite.localengine",
                 "sislite.forkserver", "sislite.global_settings"):
         assert not graph[low] & {"sislite.__main__", "sislite.manager", "sislite"}, (low, graph[low])
+
+
+def test_import_sislite_does_not_load_the_settings(tmp_path):
+    """settings.py may import ``sisyphus``: it must not run while ``import sislite`` is still running."""
+    import subprocess
+    import sys
+
+    (tmp_path / "settings.py").write_text("raise SystemExit('settings.py was loaded')\n")
+    code = "import sislite, sys; sys.exit('sislite.global_settings' in sys.modules)"
+    env = {k: v for k, v in os.environ.items() if k != "SIS_GLOBAL_SETTINGS_FILE"}
+    env["PYTHONPATH"] = os.path.dirname(PACKAGE_DIR)
+    assert subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env).returncode == 0
