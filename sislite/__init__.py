@@ -12,9 +12,10 @@ through function-level imports: tests/sislite/test_import_layers.py):
   temp-file-and-rename helper), ``engine`` (EngineBase, EngineSelector, submit log), ``forkserver``;
 - ``localengine`` (LocalEngine), ``simple_linux_utility_for_resource_management_engine`` (Slurm);
 - ``global_settings`` (settings; read by the layers above it, never importing them);
-- ``delayed_ops``, ``job_path`` (Path, Variable), ``task`` (Task), ``job`` (Job, JobSingleton, job directory),
-  ``tools`` (sis_hash, ...);
-- ``graph`` (the jobs behind the outputs, output and alias links), ``toolkit`` (tk: outputs, callbacks, reports);
+- ``delayed_ops`` (Delayed*), ``job_path`` (Path, Variable), ``task`` (Task), ``job`` (Job, JobSingleton, job
+  directory), ``tools`` (sis_hash, extract_paths, try_get, sh, ...), ``block``;
+- ``graph`` (SISGraph, OutputPath/OutputCall/OutputReport, output and alias links), ``async_workflow`` (async
+  configs), ``cleaner``, ``toolkit`` (tk);
 - ``job_state`` (the state machine), ``manager_lock``, ``summary``, ``status`` (what the manager prints),
   ``manager`` (the main loop: submission), ``worker``, ``loader`` (configs);
 - ``__main__`` (``sis``).

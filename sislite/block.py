@@ -27,6 +27,17 @@ class Block:
     def add_block(self, block):
         self.children.append(block)
 
+    def __enter__(self):
+        """``with some_block:`` makes this block the active one again."""
+        global active_blocks
+        self._previous = getattr(self, "_previous", []) + [active_blocks]
+        active_blocks = {self}
+        return self
+
+    def __exit__(self, *exc_info):
+        global active_blocks
+        active_blocks = self._previous.pop()
+
     def __repr__(self):
         return f"<Block {self.name}>"
 

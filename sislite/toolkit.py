@@ -50,17 +50,18 @@ def _relative_output_name(kind, name):
 
 
 def register_output(name, value, export_graph=False):
-    """Link ``output/<name>`` to ``value`` (a tk.Path or tk.Variable) when it becomes available."""
+    """Link ``output/<name>`` to ``value`` (a tk.Path or tk.Variable) when it becomes available; with
+    ``export_graph=True`` the Path is also pickled to ``output/.<name>.sis`` (``tk.load_file`` reads it)."""
     if not isinstance(value, (Path, Variable)):
         hint = " (a pathlib.Path: use tk.Path(str(p)) or a job output)" if hasattr(value, "__fspath__") else ""
         raise TypeError(f"register_output({name!r}, ...) needs a tk.Path or tk.Variable, got {type(value).__name__}"
                         f"{hint}")
     _relative_output_name("register_output", name)
     sis_graph.add_target(OutputPath(name, value))
-    if export_graph and value.creator is not None:
+    if export_graph:
         from sislite import global_settings as gs
 
-        export_graph(os.path.join(gs.OUTPUT_DIR, ".graph", name))
+        dump(value, os.path.join(gs.OUTPUT_DIR, gs.ALIAS_AND_OUTPUT_SUBDIR, f".{name}.sis"))
 
 
 def register_callback(f, *args, **kwargs):
@@ -332,12 +333,10 @@ def import_work_directory(directories, mode="dryrun", use_alias=False):
 
 
 def export_graph(output_file=None):
-    """Write every job of the graph (id, inputs) as Python lines to ``output_file`` (stdout if None)."""
-    lines = []
-    for job in sis_graph.jobs_sorted():
-        inputs = sorted(p.get_path() for p in job._sis_inputs)
-        lines.append(f"{job._sis_id()!r}: {inputs!r},")
-    text = "{\n" + "\n".join("    " + line for line in lines) + "\n}\n"
+    """Write one line ``<job id> <repr(output)>`` per output of every job of the graph to ``output_file`` (stdout
+    if None)."""
+    text = "".join(f"{job._sis_id()} {path!r}\n" for job in sis_graph.jobs_sorted()
+                   for path in job._sis_outputs.values())
     if output_file is None:
         sys.stdout.write(text)
     else:
