@@ -111,7 +111,11 @@ class DelayedBase:
         return str(self.get())
 
     def __repr__(self):
-        return str(self.get())
+        """The resolved value as text (as RWTH Sisyphus); ``<DelayedX unset>`` while it cannot be resolved."""
+        try:
+            return str(self.get())
+        except Exception:  # noqa: BLE001 - a repr must not fail (logs, info files, debuggers)
+            return f"<{type(self).__name__} unset>"
 
 
 class Delayed(DelayedBase):

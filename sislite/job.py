@@ -322,7 +322,7 @@ class Job(metaclass=JobSingleton):
     def _sis_info_text(self):
         lines = [f"TAG: {tag}" for tag in sorted(self.tags)]
         lines += [f"INPUT: {path}" for path in sorted(p.get_path() for p in self._sis_inputs)]
-        lines += [f"PARAMETER: {key}: {value}" for key, value in sorted(self._sis_kwargs.items())]
+        lines += [f"PARAMETER: {key}: {_info_value(value)}" for key, value in sorted(self._sis_kwargs.items())]
         lines += [f"ALIAS: {alias}" for alias in sorted(self._sis_aliases)]
         return "\n".join(lines) + "\n"
 
@@ -356,6 +356,14 @@ class Job(metaclass=JobSingleton):
         """Set the keep value (see ``keep_value``)."""
         self._sis_keep_value = value
         return self
+
+
+def _info_value(value):
+    """``str(value)``; for a delayed value that cannot be resolved yet (an unset Variable), its repr."""
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - e.g. VariableNotSet: the info file is written before inputs exist
+        return repr(value)
 
 
 class CorruptJobSaveError(RuntimeError):
