@@ -128,9 +128,9 @@ SCHEMA = {
     }),
     "device": Key(str, "where RETURNN runs (not hashed)", choices=DEVICES),
     "hashed_versions": Key(dict, "opt-in: names whose installed versions become part of job ids, per kind of job: "
-                                 "{'returnn': ('returnn', 'tensorflow-cpu'), 'corpus': ('espeak-ng',)} (names: 'python', "
-                                 "'espeak-ng', 'flite' or a pip distribution; recipe/job_environment.py); {}: none, "
-                                 "ids as without it", default={}),
+                                 "{'returnn': ('returnn', 'tensorflow-cpu'), 'corpus': ('espeak-ng',)} (names: "
+                                 "'python', 'espeak-ng', 'flite' or a pip distribution; recipe/job_environment.py); "
+                                 "{}: none, ids as without it", default={}),
     "rqmt": Section("resource requests (never hashed)", {
         "train": task_resources("of each training task"),
         "eval": task_resources("of each evaluation and forward task"),

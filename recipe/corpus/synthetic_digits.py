@@ -22,7 +22,8 @@ class SyntheticDigitsCorpusJob(Job):
 
     Hashed: every parameter except ``workers``; ``flite_fraction`` only when not 0.0 (so jobs from before it
     existed keep their ids); ``hashed_versions`` ({name: version}, opt-in, e.g. espeak-ng's; see
-    recipe/job_environment.py) only when given, and the job then refuses to run under other versions. Output is byte-identical for the same parameters, whatever the number of workers.
+    recipe/job_environment.py) only when given, and the job then refuses to run under other versions. Output is
+    byte-identical for the same parameters, whatever the number of workers.
 
     Outputs: ``out_hdf`` {"train", "dev", "test": Path} RETURNN HDF (``data``: 16 kHz float32 samples, dim 1;
     ``classes``: int32 per 10 ms frame, exactly ``frontend_output_frames(num_samples)`` frames: the audio is

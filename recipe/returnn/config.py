@@ -2,8 +2,8 @@
 
 Hashed: ``config`` (the dict, with Paths/Checkpoints by their own hash and Python functions/classes by their source
 code and the values, imports and helpers they refer to: ``recipe/returnn/python_code.py``), ``python_prolog`` and
-``python_epilog`` (by source); docstrings and comments in code are not hashed. Not hashed: ``post_config`` (device, num_epochs, log
-settings, model paths). Paths and Checkpoints anywhere in either dict are found by Sisyphus as job inputs (they are
+``python_epilog`` (by source); docstrings and comments in code are not hashed. Not hashed: ``post_config`` (device,
+num_epochs, log settings, model paths). Paths and Checkpoints anywhere in either dict are found by Sisyphus as job inputs (they are
 attributes of this object). The written file is plain Python that ``python -m returnn <file>`` runs by hand.
 """
 

@@ -228,7 +228,7 @@ def _global_names(code):
 
 
 def _names_in_class(cls):
-    """Names a class's source reads (its body and methods), less those it binds itself at class level."""
+    """Names a class's source reads (its body and methods, including their local names), less its own name."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
     return read - {cls.__name__}
