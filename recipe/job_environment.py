@@ -26,6 +26,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 
 RECORD_FILE = "environment.jsonl"
 PACKAGES = ("returnn", "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "numpy", "h5py", "espeakng-loader", "jiwer",
@@ -46,19 +47,16 @@ def installed_packages(names=PACKAGES):
     return found
 
 
+_ESPEAK_VERSION = ("import ctypes, espeakng_loader; info = ctypes.CDLL(espeakng_loader.get_library_path()).espeak_Info; "
+                   "info.restype = ctypes.c_char_p; info.argtypes = [ctypes.c_void_p]; print(info(None).decode())")
+
+
+@functools.lru_cache(maxsize=None)
 def espeak_ng_version():
-    """The version libespeak-ng reports (the library espeakng-loader ships), or None when it is not there."""
-    try:
-        import ctypes
-
-        import espeakng_loader
-
-        library = ctypes.CDLL(espeakng_loader.get_library_path())
-        library.espeak_Info.restype = ctypes.c_char_p
-        library.espeak_Info.argtypes = [ctypes.c_void_p]
-        return library.espeak_Info(None).decode()
-    except (ImportError, OSError, AttributeError):
-        return None
+    """The version libespeak-ng reports (the library espeakng-loader ships), or None when it is not there. Asked in
+    a child process: this one never loads the library (the corpus job renders each chunk with a fresh copy)."""
+    output = _run([sys.executable, "-c", _ESPEAK_VERSION])
+    return output.strip() or None if output else None
 
 
 def flite_version():
