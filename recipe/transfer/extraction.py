@@ -12,6 +12,7 @@ import os
 from recipe.atomic_output import temporary_sibling
 from recipe.corrupt_input import corrupt_input_error, reading
 from recipe.sis_api import Job, Task
+from recipe.transfer.transfer_spec import DEFAULT_SOURCE, hashed_arguments, spec_of
 
 MANIFEST_FORMAT = 1
 STEP_COUNTER = "global_step"
@@ -82,24 +83,44 @@ def select_layer_variables(variable_names, layers):
     return sorted(name for name in variable_names if layer_of(name) in set(layers))
 
 
-def extract_layer_variables(source_prefix, layers, out_prefix, out_npz, out_manifest, new_prefix=""):
+def _layer_variables(shapes):
+    return [name for name in shapes if name not in _NOT_LAYER_VARIABLES and not name.startswith("optimize/")]
+
+
+def extract_layer_variables(source_prefix, layers, out_prefix, out_npz, out_manifest, new_prefix="", spec=None):
     """Write the variables of ``layers`` from the checkpoint ``source_prefix`` as a slim checkpoint ``out_prefix``
     (``.index``, ``.data-00000-of-00001``, ``.meta``), an ``.npz`` and a JSON manifest; returns the manifest dict.
 
-    Variable names are kept, with ``new_prefix`` (e.g. ``"conv_layers/"``) put in front if given. The checkpoint also
-    holds ``global_step = 0`` (RETURNN's ``import_model_train_epoch1`` needs it; no layer owns it). Each file is
-    written under a temporary name and renamed into place (the index last), so a crash leaves no checkpoint.
+    Variable names are kept, with ``new_prefix`` (e.g. ``"conv_layers/"``) put in front if given. With ``spec`` (a
+    :class:`~recipe.transfer.transfer_spec.TransferSpec`; ``layers`` is then ignored) the variables are those its
+    rules map, stored under their target names, and ``source_prefix`` may be ``{checkpoint name: prefix}``; the
+    manifest also lists the excluded variables. The checkpoint also holds ``global_step = 0`` (RETURNN's
+    ``import_model_train_epoch1`` needs it; no layer owns it). Each file is written under a temporary name and
+    renamed into place (the index last), so a crash leaves no checkpoint.
     """
     import numpy as np
     import tensorflow as tf
 
     if new_prefix and not new_prefix.endswith("/"):
         raise ValueError(f"new_prefix {new_prefix!r} must end with '/' (e.g. 'conv_layers/') or be empty")
-    shapes = read_checkpoint_shapes(source_prefix)
-    selected = select_layer_variables(list(shapes), list(layers))
-    reader = load_checkpoint(source_prefix)
-    with reading_checkpoint(source_prefix):
-        values = {new_prefix + name: reader.get_tensor(name) for name in selected}
+    if spec is not None and spec.is_plain():
+        layers, spec = spec.plain_layers(), None
+    prefixes = dict(source_prefix) if isinstance(source_prefix, dict) else {DEFAULT_SOURCE: source_prefix}
+    shapes = {name: read_checkpoint_shapes(prefix) for name, prefix in prefixes.items()}
+    excluded = {}
+    if spec is None:
+        if len(prefixes) != 1:
+            raise ValueError(f"several checkpoints {sorted(prefixes)} need a transfer spec naming, per layer, "
+                             f"which one it comes from (e.g. 'other@conv_1:frontend_conv')")
+        only = next(iter(prefixes))
+        mapped = {name: (only, name) for name in select_layer_variables(list(shapes[only]), list(layers))}
+    else:
+        mapped, excluded = spec.map_variables({name: _layer_variables(found) for name, found in shapes.items()})
+    readers = {name: load_checkpoint(prefix) for name, prefix in prefixes.items()}
+    values = {}
+    for target, (checkpoint, source) in sorted(mapped.items()):
+        with reading_checkpoint(prefixes[checkpoint]):
+            values[new_prefix + target] = readers[checkpoint].get_tensor(source)
 
     # A fresh step counter beside them: RETURNN's import_model_train_epoch1 requires "global_step" in the file.
     saved = dict(values, **{STEP_COUNTER: np.array(0, dtype=np.int64)})
@@ -113,13 +134,21 @@ def extract_layer_variables(source_prefix, layers, out_prefix, out_npz, out_mani
     np.savez(tmp_npz, **values)
     manifest = {
         "format": MANIFEST_FORMAT,
-        "source_checkpoint": os.path.abspath(source_prefix),
-        "layers": list(layers),
+        "source_checkpoint": (os.path.abspath(source_prefix) if not isinstance(source_prefix, dict) else
+                              {name: os.path.abspath(prefix) for name, prefix in sorted(prefixes.items())}),
+        "layers": list(layers) if spec is None else sorted({layer_of(target) or target for target in mapped}),
         "new_prefix": new_prefix,
         "step_counter": STEP_COUNTER,
-        "variables": [{"name": new_prefix + name, "source_name": name, "layer": layer_of(name),
-                       "shape": list(shapes[name][0]), "dtype": shapes[name][1]} for name in selected],
+        "variables": [{"name": new_prefix + target, "source_name": source, "source_checkpoint": checkpoint,
+                       "layer": layer_of(target), "shape": list(shapes[checkpoint][source][0]),
+                       "dtype": shapes[checkpoint][source][1]}
+                      for target, (checkpoint, source) in sorted(mapped.items())],
+        "excluded": [{"name": new_prefix + target, "source_name": source, "source_checkpoint": checkpoint,
+                      "shape": list(shapes[checkpoint][source][0]), "dtype": shapes[checkpoint][source][1]}
+                     for target, (checkpoint, source) in sorted(excluded.items())],
     }
+    if spec is not None:
+        manifest["transfer"] = spec.canonical()
     tmp_manifest = temporary_sibling(out_manifest)
     with open(tmp_manifest, "w") as file:
         json.dump(manifest, file, indent=1)
@@ -157,22 +186,39 @@ def read_manifest(path):
 class ExtractLayerVariablesJob(Job):
     """Copies the variables of some layers out of a trained TF checkpoint (no network build).
 
-    Hashed: ``checkpoint`` (by its index Path), ``layers``, ``new_prefix``.
+    Hashed: ``checkpoint`` (by its index Path; or ``{name: checkpoint}`` for several), ``layers``, ``new_prefix``;
+    or, instead of ``layers``, ``transfer`` and ``exclude`` (a spec in any form of recipe/transfer/transfer_spec.py,
+    by its canonical description; a same-name spec without excludes hashes as ``layers`` does).
     Outputs: ``out_checkpoint`` (Checkpoint ``frontend.index``, with ``.data-00000-of-00001`` and ``.meta``:
-    exactly those variables, names as in the source or under ``new_prefix``, plus ``global_step = 0``),
+    exactly those variables, names as in the source or as the spec's targets, under ``new_prefix`` if given, plus
+    ``global_step = 0``),
     ``out_npz`` (``frontend.npz``, same names and values), ``out_manifest`` (``manifest.json``: per variable its
-    name, source name, layer, shape, dtype; plus the source checkpoint).
+    name, source name, layer, shape, dtype; the excluded variables; the source checkpoint(s)).
     Finished when its one short task has renamed all outputs into place; an unknown layer name fails the task with
-    the list of layers the checkpoint has.
+    the list of layers the checkpoint has (an unknown source of a spec: with the closest names).
     """
 
     __sis_version__ = None
     """Raise (to 2, 3, ...) when a constant in OUTPUT_CONSTANTS changes (see recipe/output_constants.py)."""
     OUTPUT_CONSTANTS = ("recipe.transfer.extraction:MANIFEST_FORMAT", "recipe.transfer.extraction:STEP_COUNTER")
 
-    def __init__(self, checkpoint, layers=("conv_1", "conv_2"), new_prefix=""):
+    @classmethod
+    def hash(cls, parsed_args):
+        return super().hash(hashed_arguments(parsed_args))
+
+    def __init__(self, checkpoint, layers=("conv_1", "conv_2"), new_prefix="", transfer=None, exclude=()):
         from recipe.returnn.checkpoint import Checkpoint
 
+        self.spec = spec_of(layers, transfer, exclude) if transfer is not None or exclude else None
+        if self.spec is not None:
+            layers = self.spec.plain_layers() if self.spec.is_plain() else tuple(
+                rule.target for rule in self.spec.rules)
+            if isinstance(checkpoint, dict) and set(checkpoint) != set(self.spec.checkpoint_names()):
+                raise ValueError(f"checkpoints {sorted(checkpoint)} are given, the transfer spec reads "
+                                 f"{self.spec.checkpoint_names()}; name each checkpoint the spec uses (NAME@layer)")
+            if not isinstance(checkpoint, dict) and self.spec.checkpoint_names() != [DEFAULT_SOURCE]:
+                raise ValueError(f"the transfer spec reads checkpoints {self.spec.checkpoint_names()}; pass them as "
+                                 f"checkpoint={{name: checkpoint, ...}}")
         if isinstance(layers, str) or not layers:
             raise TypeError(f"ExtractLayerVariablesJob(layers=...) needs a non-empty list of layer names, got "
                             f"{layers!r}")
@@ -190,8 +236,10 @@ class ExtractLayerVariablesJob(Job):
 
     def run(self):
         out_prefix = self.out_checkpoint.ckpt_path
-        extract_layer_variables(checkpoint_prefix(self.checkpoint), self.layers, out_prefix,
-                                self.out_npz.get_path(), self.out_manifest.get_path(), self.new_prefix)
+        source = ({name: checkpoint_prefix(checkpoint) for name, checkpoint in self.checkpoint.items()}
+                  if isinstance(self.checkpoint, dict) else checkpoint_prefix(self.checkpoint))
+        extract_layer_variables(source, self.layers, out_prefix, self.out_npz.get_path(),
+                                self.out_manifest.get_path(), self.new_prefix, spec=self.spec)
 
 
 __all__ = ["ExtractLayerVariablesJob", "extract_layer_variables", "read_manifest", "read_checkpoint_shapes",

@@ -96,3 +96,16 @@ REGISTER_INITIALIZER = """\
 # RETURNN evaluates initializer strings in the namespace of returnn.tf.util.basic: make the loader visible there.
 import returnn.tf.util.basic as _returnn_tf_util
 _returnn_tf_util.load_tf_checkpoint_initializer = load_tf_checkpoint_initializer"""
+
+
+def layers_in_transfer_checkpoint():
+    """The top-level layers that own variables in ``transfer_checkpoint`` (the step counter left out)."""
+    import tensorflow as tf
+
+    names = tf.train.load_checkpoint(transfer_checkpoint).get_variable_to_shape_map()
+    return sorted({name.split("/")[0] for name in names if name != "global_step"})
+
+
+TRANSFER_LAYERS_FROM_CHECKPOINT = """\
+# Layers of a transfer spec whose variables are all excluded get custom_param_importer = "reset" too.
+transfer_layers = layers_in_transfer_checkpoint()"""

@@ -19,7 +19,8 @@ filled from the baseline.
 import copy
 
 from recipe.transfer import returnn_code
-from recipe.transfer.validation import check_layer_names
+from recipe.transfer.transfer_spec import TransferSpecError, spec_of
+from recipe.transfer.validation import TransferMismatchError, check_layer_names
 
 METHODS = ("load_on_init", "preload_from_files", "custom_param_importer", "initializer")
 DEFAULT_SUBNETWORK = "conv_layers"
@@ -113,13 +114,18 @@ def transferred_variable_name(source_name, method, subnetwork_name=DEFAULT_SUBNE
 
 def build_transfer_config(config, network, checkpoint, *, method="load_on_init", frozen=False,
                           layers=("conv_1", "conv_2"), subnetwork_name=DEFAULT_SUBNETWORK, subnetwork_layers=None,
-                          post_config=None):
+                          post_config=None, transfer=None, exclude=()):
     """The ``ReturnnConfig`` training ``network`` with ``layers`` starting from ``checkpoint``.
 
     ``config``: the other RETURNN settings (datasets, extern_data, optimizer, learning rate, ...), without
-    ``network``. ``checkpoint``: a Checkpoint holding exactly the transferred variables under their source names
+    ``network``. ``checkpoint``: a Checkpoint holding exactly the transferred variables under their target names
     (``ValidateTransferJob.out_checkpoint``). ``method``: one of :data:`METHODS`. ``frozen``: ``trainable: False``
     on the transferred layers (the subnetwork for ``load_on_init``), otherwise they are fine-tuned.
+    ``transfer``/``exclude``: instead of ``layers``, the spec the extraction followed (recipe/transfer/transfer_spec.py);
+    its target layers are the transferred layers, and variables it leaves fresh keep the target's initialisation
+    (``load_on_init`` loads with ``ignore_missing``, which the validation makes safe; ``custom_param_importer``
+    resets every layer without variables in the checkpoint, read when RETURNN loads the config). A same-name spec
+    without excludes gives the very config (and hash) of ``layers``.
     """
     from recipe.returnn.config import ReturnnConfig
 
@@ -130,6 +136,14 @@ def build_transfer_config(config, network, checkpoint, *, method="load_on_init",
         raise ValueError(f"config already sets {taken}; build_transfer_config sets these itself, remove them")
     if not isinstance(frozen, bool):
         raise TypeError(f"frozen must be True or False, got {frozen!r}")
+    spec = spec_of(layers, transfer, exclude) if transfer is not None or exclude else None
+    if spec is not None and spec.is_plain():
+        layers, spec = spec.plain_layers(), None
+    if spec is not None:
+        try:
+            layers = spec.target_layers(network)
+        except TransferSpecError as error:
+            raise TransferMismatchError(f"build_transfer_config: {error}") from None
     check_layer_names(network, layers, "build_transfer_config")  # before list(): a string is not a list of names
     layers = list(layers)
     settings = dict(config)
@@ -145,8 +159,12 @@ def build_transfer_config(config, network, checkpoint, *, method="load_on_init",
         epilog = [returnn_code.transfer_starts_from_scratch, returnn_code.get_network]
         if method == "load_on_init":
             settings["transfer_subnetwork"] = subnetwork_name
+            if spec is not None:  # fresh variables inside the subnetwork are not in the checkpoint
+                settings["transfer_checkpoint"] = {"filename": checkpoint, "ignore_missing": True}
         elif method == "custom_param_importer":
             settings["import_model_train_epoch1"] = checkpoint
+            if spec is not None:  # a mapped layer whose variables are all excluded must be reset too
+                epilog += [returnn_code.layers_in_transfer_checkpoint, returnn_code.TRANSFER_LAYERS_FROM_CHECKPOINT]
         elif method == "initializer":
             epilog += [returnn_code.load_tf_checkpoint_initializer, returnn_code.REGISTER_INITIALIZER]
     return ReturnnConfig(settings, post_config, python_epilog=epilog)
