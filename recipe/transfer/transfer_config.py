@@ -112,6 +112,23 @@ def transferred_variable_name(source_name, method, subnetwork_name=DEFAULT_SUBNE
     return f"{subnetwork_name}/{source_name}" if method == "load_on_init" else source_name
 
 
+def load_on_init_layers(network, spec, subnetwork_layers=None):
+    """The target layers ``load_on_init`` loads: those of rules no exclude touches (they and their inputs form the
+    subnetwork). RETURNN's ``load_on_init`` cannot leave a variable of its subnetwork fresh (it fails when the
+    network is built again), so a touched layer must lie outside it; ValueError otherwise."""
+    loaded = spec.target_layers(network, untouched_only=True)
+    if not loaded:
+        raise ValueError("load_on_init: every mapped layer has excluded variables, nothing would be loaded; use "
+                         "preload_from_files or initializer, or map a layer without excludes")
+    inner = list(subnetwork_layers) if subnetwork_layers else _ancestors(network, loaded)
+    touched = [name for name in spec.target_layers(network) if name not in loaded and name in inner]
+    if touched:
+        raise ValueError(f"load_on_init: layer(s) {touched} have excluded variables but lie inside the subnetwork "
+                         f"{inner}, and RETURNN's load_on_init cannot leave a variable of its subnetwork fresh; use "
+                         f"preload_from_files, custom_param_importer or initializer, or exclude nothing there")
+    return loaded
+
+
 def build_transfer_config(config, network, checkpoint, *, method="load_on_init", frozen=False,
                           layers=("conv_1", "conv_2"), subnetwork_name=DEFAULT_SUBNETWORK, subnetwork_layers=None,
                           post_config=None, transfer=None, exclude=()):
@@ -123,8 +140,9 @@ def build_transfer_config(config, network, checkpoint, *, method="load_on_init",
     on the transferred layers (the subnetwork for ``load_on_init``), otherwise they are fine-tuned.
     ``transfer``/``exclude``: instead of ``layers``, the spec the extraction followed (recipe/transfer/transfer_spec.py);
     its target layers are the transferred layers, and variables it leaves fresh keep the target's initialisation
-    (``load_on_init`` loads with ``ignore_missing``, which the validation makes safe; ``custom_param_importer``
-    resets every layer without variables in the checkpoint, read when RETURNN loads the config). A same-name spec
+    (``load_on_init`` wraps only the layers no exclude touches, see :func:`load_on_init_layers`;
+    ``custom_param_importer`` resets every layer without variables in the checkpoint, read when RETURNN loads the
+    config; both load whole layers, which ``ValidateTransferJob(method=...)`` checks). A same-name spec
     without excludes gives the very config (and hash) of ``layers``.
     """
     from recipe.returnn.config import ReturnnConfig
@@ -147,7 +165,10 @@ def build_transfer_config(config, network, checkpoint, *, method="load_on_init",
     check_layer_names(network, layers, "build_transfer_config")  # before list(): a string is not a list of names
     layers = list(layers)
     settings = dict(config)
-    settings["network"] = transfer_network(network, layers, method, frozen, subnetwork_name, subnetwork_layers)
+    loaded = layers
+    if spec is not None and method == "load_on_init":
+        loaded = load_on_init_layers(network, spec, subnetwork_layers)
+    settings["network"] = transfer_network(network, loaded, method, frozen, subnetwork_name, subnetwork_layers)
     settings["transfer_method"] = method
     settings["transfer_layers"] = layers
     epilog = None
@@ -159,8 +180,6 @@ def build_transfer_config(config, network, checkpoint, *, method="load_on_init",
         epilog = [returnn_code.transfer_starts_from_scratch, returnn_code.get_network]
         if method == "load_on_init":
             settings["transfer_subnetwork"] = subnetwork_name
-            if spec is not None:  # fresh variables inside the subnetwork are not in the checkpoint
-                settings["transfer_checkpoint"] = {"filename": checkpoint, "ignore_missing": True}
         elif method == "custom_param_importer":
             settings["import_model_train_epoch1"] = checkpoint
             if spec is not None:  # a mapped layer whose variables are all excluded must be reset too

@@ -70,11 +70,23 @@ class TransferSpec:
         return any(name == checkpoint and fnmatch.fnmatchcase(source_variable, pattern)
                    for name, pattern in self.exclude)
 
-    def target_layers(self, network):
+    def touched_by_exclude(self, rule):
+        """True when an exclude pattern may match a variable of ``rule`` (its first path part matches the rule's
+        source layer; any exclude of the same checkpoint for a glob source)."""
+        for checkpoint, pattern in self.exclude:
+            if checkpoint == rule.checkpoint and ("*" in rule.source or fnmatch.fnmatchcase(
+                    rule.source.split("/")[0], pattern.split("/")[0])):
+                return True
+        return False
+
+    def target_layers(self, network, untouched_only=False):
         """The target network's top-level layers that receive values, in rule order (globs resolved against
-        ``network``); TransferSpecError naming a target that is not in the network, with the closest names."""
+        ``network``; with ``untouched_only``, only those of rules no exclude touches); TransferSpecError naming a
+        target that is not in the network, with the closest names."""
         found = []
         for rule in self.rules:
+            if untouched_only and self.touched_by_exclude(rule):
+                continue
             head = rule.target.split("/", 1)[0]
             if "*" in head:
                 matches = [name for name in network if fnmatch.fnmatchcase(name, head)]

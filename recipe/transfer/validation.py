@@ -58,11 +58,12 @@ def target_param_shapes(network, layers, extern_data):
     return {name: shape for name, (shape, _) in target_params(network, layers, extern_data).items()}
 
 
-def transfer_problems(target_shapes, manifest, layers, target_dtypes=None, method=None):
+def transfer_problems(target_shapes, manifest, layers, target_dtypes=None, method=None, whole_layers=None):
     """Human-readable problems (empty if the transfer fits): checkpoint layers that are not transferred, variables
     missing on either side (a target variable whose source the spec excludes is fresh, not missing), shape
     mismatches (each with both shapes), dtype mismatches, and, for ``method="custom_param_importer"`` (which loads
-    whole layers), a layer with both transferred and fresh variables."""
+    whole layers), a layer with both transferred and fresh variables; for ``"load_on_init"`` a transferred
+    variable outside ``whole_layers`` (the layers its subnetwork loads)."""
     stored = {entry["name"]: entry["shape"] for entry in manifest["variables"]}
     stored_dtypes = {entry["name"]: entry.get("dtype") for entry in manifest["variables"]}
     fresh = {entry["name"] for entry in manifest.get("excluded", ())}
@@ -90,6 +91,12 @@ def transfer_problems(target_shapes, manifest, layers, target_dtypes=None, metho
                 problems.append(f"layer {layer!r}: custom_param_importer loads whole layers, but only {loaded} of "
                                 f"{sorted(owned)} are transferred; transfer all of them, exclude all of them, or "
                                 f"use another method")
+    if method == "load_on_init" and whole_layers is not None:
+        for name in sorted(stored):
+            if name.split("/")[0] not in whole_layers:
+                problems.append(f"{name}: load_on_init loads only the layers without excludes {list(whole_layers)}, "
+                                f"so this transferred variable would stay fresh; exclude all of its layer's "
+                                f"variables or use another method")
     return problems
 
 
@@ -129,8 +136,9 @@ def check_transfer(network, layers, extern_data, manifest, spec=None, method=Non
     check_layer_names(network, layers, "check_transfer")
     params = target_params(network, layers, extern_data)
     shapes = {name: shape for name, (shape, _) in params.items()}
+    whole_layers = spec.target_layers(network, untouched_only=True) if spec is not None else None
     problems = transfer_problems(shapes, manifest, layers, {name: dtype for name, (_, dtype) in params.items()},
-                                 method)
+                                 method, whole_layers)
     if problems:
         raise TransferMismatchError(
             f"the extracted variables from {manifest.get('source_checkpoint')} do not fit the target network:\n  "
@@ -189,7 +197,8 @@ class ValidateTransferJob(Job):
         from recipe.transfer.extraction import read_manifest
 
         manifest = read_manifest(self.extracted_manifest)
-        shapes = check_transfer(self.network, self.layers, self.extern_data, manifest, method=self.method)
+        shapes = check_transfer(self.network, self.layers, self.extern_data, manifest, spec=self.spec,
+                                method=self.method)
         table = transfer_table(shapes, manifest, self.frozen)
         print(format_transfer_table(table))
         source = self.extracted_checkpoint.ckpt_path

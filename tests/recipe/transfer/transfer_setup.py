@@ -50,3 +50,13 @@ def read_vars(prefix):
 
     reader = tf.train.load_checkpoint(str(prefix))
     return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
+
+
+def renamed_blstm():
+    """tiny_blstm with conv_1 called ``frontend_conv`` (same place, same sizes)."""
+    renamed = {}
+    for name, layer in tiny_blstm().items():
+        if layer.get("from") == ["conv_1"]:
+            layer = dict(layer, **{"from": ["frontend_conv"]})
+        renamed["frontend_conv" if name == "conv_1" else name] = layer
+    return renamed
