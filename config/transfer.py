@@ -1,11 +1,16 @@
 """The transfer experiment, as a plan:
 
 1. corpus: synthetic connected digits (or your own RETURNN HDF corpus), raw 16 kHz audio + 10 ms word labels;
-2. baseline: the raw-waveform CNN-DNN, trained with frame-wise CE;
-3. extract conv_1/conv_2 from its last checkpoint, and check them against the BLSTM's front-end;
-4. BLSTM from scratch, and BLSTM with the transferred front-end, frozen and fine-tuned;
-5. every model: FER and CE on dev and test (RETURNN eval), posteriors -> word-loop Viterbi -> WER;
-6. one report: table (Markdown, HTML) and learning curves.
+2. per seed of the profile (RETURNN's ``random_seed``, so each seed is its own training): the raw-waveform CNN-DNN
+   baseline, trained with frame-wise CE;
+3. extract conv_1/conv_2 from that seed's evaluated baseline checkpoint, and check them against the BLSTM's front-end;
+4. BLSTM from scratch, evaluated after the BLSTM's epochs and, as the equal-budget control, after baseline + BLSTM
+   epochs (one training);
+5. BLSTM with the same seed's transferred front-end, frozen and fine-tuned;
+   every model: the checkpoint with the lowest dev CE (or the last one, ``checkpoint: "last"``), FER and CE on dev
+   and test (RETURNN eval), posteriors -> word-loop Viterbi -> WER;
+6. one report: mean ± std over seeds, 95 % confidence intervals and paired tests over utterances of every transfer
+   variant against both scratch BLSTMs (Markdown, sortable HTML, JSON with the per-seed numbers), learning curves.
 
 Run: ``sis manager config/transfer.py`` (demo profile) or ``TRANSFER_PROFILE=full sis manager config/transfer.py``,
 or ``sis manager "config/transfer.run('full')"``. Sizes and hyper-parameters live in setups/profiles.py.
@@ -22,7 +27,7 @@ from recipe.returnn.config import ReturnnConfig
 from recipe.returnn.datasets import hdf_dataset
 from recipe.returnn.evaluation import ReturnnEvalJob
 from recipe.returnn.forward import ReturnnForwardJob
-from recipe.returnn.training import ReturnnTrainingJob
+from recipe.returnn.training import GetBestCheckpointJob, ReturnnTrainingJob
 from recipe.scoring.decoding import DecodeWordsJob, EstimateAlignmentStatisticsJob
 from recipe.scoring.scoring import ScoreWerJob
 from recipe.transfer.extraction import ExtractLayerVariablesJob
@@ -88,22 +93,36 @@ def rqmt_arguments(profile, kind):
     return {f"{key}_rqmt": value for key, value in profile["rqmt"][kind].items()}
 
 
-def train(name, returnn_config, hyper, profile):
-    job = ReturnnTrainingJob(returnn_config, num_epochs=hyper["num_epochs"], device=profile["device"],
+def train(name, returnn_config, hyper, profile, num_epochs=None):
+    """The training job of ``returnn_config`` for ``num_epochs`` (default: ``hyper["num_epochs"]``)."""
+    job = ReturnnTrainingJob(returnn_config, num_epochs=num_epochs or hyper["num_epochs"], device=profile["device"],
                              hashed_versions=hashed_versions(profile, "returnn"), **rqmt_arguments(profile, "train"))
     job.add_alias(f"train/{name}")
     tk.register_output(f"{name}/learning_curve.png", job.out_plot_se)
     return job
 
 
-def evaluate(name, training, returnn_config, hyper, corpus, statistics, profile):
-    """FER/CE on dev and test, and WER from decoding the posteriors; returns the report row."""
-    checkpoint = training.out_checkpoints[hyper["num_epochs"]]
+def chosen_checkpoint(name, training, num_epochs, profile):
+    """(checkpoint, epoch) evaluated for a training of ``num_epochs`` epochs: the one with the lowest dev CE
+    (``checkpoint: "best_dev_score"``, chosen by GetBestCheckpointJob among epochs 1..num_epochs) or the last one
+    (``"last"``)."""
+    if profile["checkpoint"] == "last":
+        return training.out_checkpoints[num_epochs], num_epochs
+    best = GetBestCheckpointJob(training.out_model_dir, training.out_learning_rates, key="dev_score",
+                                max_epoch=num_epochs)
+    best.add_alias(f"checkpoint/{name}")
+    return best.out_checkpoint, best.out_epoch
+
+
+def evaluate(name, seed, training, num_epochs, returnn_config, corpus, statistics, profile):
+    """FER/CE on dev and test, and WER from decoding the posteriors, of the chosen checkpoint of ``training`` after
+    ``num_epochs`` epochs; returns the run of the report row (the per-seed numbers)."""
+    checkpoint, epoch = chosen_checkpoint(name, training, num_epochs, profile)
     arguments = {**rqmt_arguments(profile, "eval"), "hashed_versions": hashed_versions(profile, "returnn")}
     eval_sets = {split: corpus_dataset(corpus, split) for split in SCORED_SETS}
     scores = ReturnnEvalJob(checkpoint, returnn_config, eval_sets, device=profile["device"], **arguments)
     scores.add_alias(f"eval/{name}")
-    wer = {}
+    wer, per_utterance = {}, {}
     for split in SCORED_SETS:
         forward = ReturnnForwardJob(checkpoint, returnn_config, corpus_dataset(corpus, split), device=profile["device"],
                                     **arguments)
@@ -112,9 +131,10 @@ def evaluate(name, training, returnn_config, hyper, corpus, statistics, profile)
         score = ScoreWerJob(decode.out_hypotheses, corpus.out_transcripts[split])
         score.add_alias(f"wer/{name}/{split}")
         tk.register_output(f"{name}/wer_{split}.txt", score.out_report)
-        wer[split] = score.out_wer
-    return {"name": name, "learning_rates": training.out_learning_rates, "scores": scores.out_scores, "wer": wer,
-            "checkpoint": checkpoint}
+        wer[split], per_utterance[split] = score.out_wer, score.out_per_utterance
+    return {"seed": seed, "learning_rates": training.out_learning_rates, "scores": scores.out_scores,
+            "per_sequence": scores.out_per_sequence, "wer": wer, "per_utterance": per_utterance,
+            "checkpoint": checkpoint, "epochs": num_epochs, "chosen_epoch": epoch}
 
 
 def run(profile_name=None):
@@ -130,47 +150,77 @@ def build(profile):
     corpus = corpus_for(profile)
     statistics = EstimateAlignmentStatisticsJob(corpus.out_hdf["train"], corpus.out_labels,
                                                 corpus.out_transcripts["train"]).out_statistics
-    rows = []
+    baseline_epochs, blstm_epochs = profile["baseline"]["num_epochs"], profile["blstm"]["num_epochs"]
+    budget = baseline_epochs + blstm_epochs
+    method = profile["transfer"]["method"]
+    variants = {f"blstm_transfer_{variant}": variant for variant in profile["transfer"]["variants"]}
+    control = "blstm_scratch_equal_budget"
+    runs = {"baseline_cnn_dnn": [], "blstm_scratch": [], **({control: []} if profile["equal_budget_control"] else {}),
+            **{name: [] for name in variants}}
 
-    # 2. The CNN-DNN baseline; the transferred layers must exist in both networks before anything is trained.
-    hyper = profile["baseline"]
-    baseline_network = networks.baseline_network(batch_independent, **hyper["network"])
+    # The transferred layers must exist in both networks before anything is trained.
+    baseline_network = networks.baseline_network(batch_independent, **profile["baseline"]["network"])
     blstm_network = networks.blstm_network(batch_independent=batch_independent, **profile["blstm"]["network"])
     for network_name, network in (("baseline_network", baseline_network), ("blstm_network", blstm_network)):
         check_layer_names(network, networks.TRANSFERRED_LAYERS, "config/transfer.py", network_name=network_name,
                           defined_in=f"{networks.__file__} (TRANSFERRED_LAYERS, {network_name})")
-    baseline_config = ReturnnConfig({**returnn_settings(profile, corpus, hyper), "network": baseline_network})
-    baseline = train("baseline_cnn_dnn", baseline_config, hyper, profile)
-    rows.append(evaluate("baseline_cnn_dnn", baseline, baseline_config, hyper, corpus, statistics, profile))
 
-    # 3. Its conv_1/conv_2, checked against the BLSTM's front-end before any BLSTM training starts.
-    hyper = profile["blstm"]
-    settings = returnn_settings(profile, corpus, hyper)
-    extracted = ExtractLayerVariablesJob(baseline.out_checkpoints[profile["baseline"]["num_epochs"]],
-                                         layers=networks.TRANSFERRED_LAYERS)
-    extracted.add_alias("transfer/extract_conv")
-    validated = ValidateTransferJob(blstm_network, extracted.out_checkpoint, extracted.out_manifest,
-                                    settings["extern_data"],
-                                    layers=networks.TRANSFERRED_LAYERS)
-    tk.register_output("transfer/frontend_manifest.json", extracted.out_manifest)
+    for seed in profile["seeds"]:
+        # 2. The CNN-DNN baseline.
+        hyper = profile["baseline"]
+        baseline_config = ReturnnConfig({**returnn_settings(profile, corpus, hyper), "random_seed": seed,
+                                         "network": baseline_network})
+        name = f"baseline_cnn_dnn/seed_{seed}"
+        baseline = train(name, baseline_config, hyper, profile)
+        runs["baseline_cnn_dnn"].append(
+            evaluate(name, seed, baseline, baseline_epochs, baseline_config, corpus, statistics, profile))
 
-    # 4. BLSTM from scratch and with the transferred front-end (frozen / fine-tuned).
-    blstms = {"blstm_scratch": ReturnnConfig({**settings, "network": blstm_network})}
-    method = profile["transfer"]["method"]
-    for variant in profile["transfer"]["variants"]:
-        blstms[f"blstm_transfer_{variant}"] = build_transfer_config(
-            settings, blstm_network, validated.out_checkpoint, method=method, frozen=(variant == "frozen"),
-            layers=networks.TRANSFERRED_LAYERS, subnetwork_layers=networks.FRONTEND_LAYERS)
-    for name, returnn_config in blstms.items():
-        training = train(name, returnn_config, hyper, profile)
-        row = evaluate(name, training, returnn_config, hyper, corpus, statistics, profile)
-        if name != "blstm_scratch":
-            row["settings"] = f"{method}, {name.rsplit('_', 1)[-1]} front-end"
-        rows.append(row)
+        # 3. Its conv_1/conv_2 (from the evaluated checkpoint), checked against the BLSTM's front-end before any
+        #    BLSTM of this seed trains.
+        hyper = profile["blstm"]
+        settings = {**returnn_settings(profile, corpus, hyper), "random_seed": seed}
+        extracted = ExtractLayerVariablesJob(runs["baseline_cnn_dnn"][-1]["checkpoint"],
+                                             layers=networks.TRANSFERRED_LAYERS)
+        extracted.add_alias(f"transfer/extract_conv/seed_{seed}")
+        validated = ValidateTransferJob(blstm_network, extracted.out_checkpoint, extracted.out_manifest,
+                                        settings["extern_data"],
+                                        layers=networks.TRANSFERRED_LAYERS)
+        tk.register_output(f"transfer/seed_{seed}/frontend_manifest.json", extracted.out_manifest)
 
-    # 6. The report; the manager prints its table once it exists.
-    report = ExperimentReportJob(rows, datasets=SCORED_SETS, title=f"Front-end transfer ({profile['name']} profile, "
-                                                                   f"method {method})")
+        # 4. BLSTM from scratch: one training, evaluated after the BLSTM's epochs and (the equal-budget control)
+        #    after baseline + BLSTM epochs, as many as the transferred front-end saw in all.
+        scratch_config = ReturnnConfig({**settings, "network": blstm_network})
+        name = f"blstm_scratch/seed_{seed}"
+        scratch = train(name, scratch_config, hyper, profile, num_epochs=budget if control in runs else None)
+        runs["blstm_scratch"].append(
+            evaluate(name, seed, scratch, blstm_epochs, scratch_config, corpus, statistics, profile))
+        if control in runs:
+            runs[control].append(evaluate(f"{control}/seed_{seed}", seed, scratch, budget, scratch_config, corpus,
+                                          statistics, profile))
+
+        # 5. BLSTM with the transferred front-end of the same seed's baseline (frozen / fine-tuned).
+        for row, variant in variants.items():
+            returnn_config = build_transfer_config(
+                settings, blstm_network, validated.out_checkpoint, method=method, frozen=(variant == "frozen"),
+                layers=networks.TRANSFERRED_LAYERS, subnetwork_layers=networks.FRONTEND_LAYERS)
+            name = f"{row}/seed_{seed}"
+            training = train(name, returnn_config, hyper, profile)
+            runs[row].append(evaluate(name, seed, training, blstm_epochs, returnn_config, corpus, statistics,
+                                      profile))
+
+    # 6. The report: every transfer variant against both scratch BLSTMs; the manager prints its table once it exists.
+    row_settings = {"blstm_scratch": f"first {blstm_epochs} epochs of the {control} training" if control in runs
+                    else None,
+                    control: f"{baseline_epochs} + {blstm_epochs} epochs: as many as baseline and transfer together",
+                    **{row: f"{method}, {variant} front-end" for row, variant in variants.items()}}
+    experiments = [{"name": name, "runs": seed_runs, **({"settings": row_settings[name]}
+                                                       if row_settings.get(name) else {})}
+                   for name, seed_runs in runs.items()]
+    comparisons = [(row, reference) for row in variants for reference in ("blstm_scratch", control)
+                   if reference in runs]
+    report = ExperimentReportJob(experiments, datasets=SCORED_SETS, comparisons=comparisons,
+                                 title=f"Front-end transfer ({profile['name']} profile, method {method}, "
+                                       f"{len(profile['seeds'])} seeds)")
     report.add_alias("report")
     for output in (report.out_markdown, report.out_html, report.out_plot, report.out_json):
         tk.register_output(f"report/{output.get_path().rsplit('/', 1)[-1]}", output)

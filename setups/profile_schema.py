@@ -15,12 +15,13 @@ that name; tests/setups/test_profile_schema.py checks that RETURNN reads every s
 
 from recipe.corpus.import_audio import ALIGNMENT_FORMATS, LAYOUTS as AUDIO_LAYOUTS, UNITS as AUDIO_UNITS
 from recipe.corpus.lexicon import UNITS
-from recipe.profile_check import Key, Section, schema_table
+from recipe.profile_check import Key, ProfileError, Section, schema_table
 from recipe.scoring.decoding import SEARCH_METHODS
 from recipe.sis_api import tk
 from recipe.transfer.transfer_config import METHODS as TRANSFER_METHODS
 
 TRANSFER_VARIANTS = ("frozen", "finetuned")
+CHECKPOINT_CHOICES = ("best_dev_score", "last")
 DEVICES = ("cpu", "gpu")
 
 
@@ -116,6 +117,13 @@ SCHEMA = {
         "accum_grad_multiple_step": Key(int, "accumulate gradients over this many batches", min=1, optional=True,
                                         returnn=True),
     }),
+    "seeds": Key(tuple, "RETURNN's random_seed of every training, distinct ints >= 1: each experiment trains once "
+                        "per seed, the transferred front-ends come from the same seed's baseline, the report shows "
+                        "mean ± std over the seeds", default=(1, 2)),
+    "checkpoint": Key(str, "the evaluated checkpoint of every training: the lowest dev CE (GetBestCheckpointJob) or "
+                           "the last one", choices=CHECKPOINT_CHOICES, default="best_dev_score"),
+    "equal_budget_control": Key(bool, "also evaluate the BLSTM from scratch after baseline + BLSTM epochs (as many "
+                                      "as the transferred front-end saw)", default=True),
     "decoding": Section("word decoding of the posteriors: arguments of DecodeWordsJob (recipe/scoring/decoding.py)", {
         "method": Key(str, "search", choices=SEARCH_METHODS),
         "prior_scale": Key(float, "weight of the label prior subtracted from the log posteriors", min=0.0,
@@ -194,6 +202,16 @@ SCHEMA = {
     }, nullable=True),
 }
 """The keys of a profile; see the module docstring for how to add one."""
+
+
+
+def check_seeds(seeds, profile_name, profile_file):
+    """Raise ``ProfileError`` unless ``seeds`` are distinct ints >= 1 (RETURNN treats random_seed 0 as no seed)."""
+    if not seeds or len(set(seeds)) != len(seeds) or \
+            any(isinstance(seed, bool) or not isinstance(seed, int) or seed < 1 for seed in seeds):
+        raise ProfileError(f"profile {profile_name!r}: seeds = {seeds!r}: give distinct ints >= 1, e.g. (1, 2) "
+                           f"(RETURNN treats random_seed 0 as no seed); edit {profile_file}")
+
 
 if __name__ == "__main__":
     print("\n".join(schema_table(SCHEMA)))

@@ -20,7 +20,7 @@ from setups import profile_schema
 
 DEMO = {
     # Synthetic connected-digit corpus (recipe/corpus); replace by "corpus_hdf" to bring your own.
-    "corpus": {"num_utterances": 1000, "seed": 1, "unit": "word"},
+    "corpus": {"num_utterances": 600, "seed": 1, "unit": "word"},
     # To use an existing RETURNN HDF corpus instead (recipe/corpus/import_hdf.py), e.g.
     # {"hdf": {"train": tk.Path("/data/train.hdf"), "dev": ..., "test": ...}, "labels": ["<sil>", "oh", ...],
     #  "silence_index": 0, "transcripts": {"train": tk.Path(...), "dev": ..., "test": ...}}
@@ -31,21 +31,32 @@ DEMO = {
     "batch_independent": False,
     "baseline": {
         "network": {"window": 17, "lin_dim": 256, "ff_dim": 512},
-        "num_epochs": 5,
+        "num_epochs": 4,
         "learning_rate": 1e-3,
     },
     "blstm": {
-        "network": {"rnn_layer_nodes": 128, "lin_dim": 256, "ff_dim": 256},
-        "num_epochs": 3,
+        "network": {"rnn_layer_nodes": 64, "lin_dim": 256, "ff_dim": 256},
+        "num_epochs": 2,
         "learning_rate": 1e-3,
     },
     # One parameter each: the loading method, and which of frozen / fine-tuned to train.
     "transfer": {"method": "load_on_init", "variants": ("frozen", "finetuned")},
-    "training": {"batch_size": 160000, "max_seqs": 32, "optimizer": {"class": "adam"}},
+    # Batches of 5 s of audio: twice the updates per epoch of 10 s batches for about the same computation.
+    "training": {"batch_size": 80000, "max_seqs": 32, "optimizer": {"class": "adam"}},
+    # Seeds (RETURNN's random_seed, positive ints): every experiment trains once per seed, the transferred
+    # front-ends come from the baseline of the same seed; the report shows mean ± std over them.
+    "seeds": (1, 2),
+    # The evaluated checkpoint of every training: "best_dev_score" (lowest dev CE, chosen by GetBestCheckpointJob)
+    # or "last".
+    "checkpoint": "best_dev_score",
+    # Also evaluate the BLSTM from scratch after baseline + BLSTM epochs (the transferred front-end saw as many).
+    "equal_budget_control": True,
     # Word-loop Viterbi with word durations from the training alignments (recipe/scoring/decoding.py).
     "decoding": {"method": "viterbi"},
     "device": "cpu",
-    "rqmt": {"train": {"cpu": 2, "mem": 4, "time": 2}, "eval": {"cpu": 1, "mem": 2, "time": 1}},
+    # One core per training: these small RETURNN trainings keep about one core busy whatever the thread count, so
+    # on 2 cores two of them run side by side.
+    "rqmt": {"train": {"cpu": 1, "mem": 3, "time": 2}, "eval": {"cpu": 1, "mem": 2, "time": 1}},
 }
 
 FULL = copy.deepcopy(DEMO)
@@ -53,6 +64,8 @@ FULL.update({
     "corpus": {"num_utterances": 20000, "seed": 1, "unit": "word"},
     "baseline": {"network": {}, "num_epochs": 20, "learning_rate": 1e-3},
     "blstm": {"network": {"rnn_layer_nodes": 512}, "num_epochs": 20, "learning_rate": 1e-3},
+    "training": {"batch_size": 160000, "max_seqs": 32, "optimizer": {"class": "adam"}},
+    "seeds": (1, 2, 3),
     "device": "gpu",
     "rqmt": {"train": {"cpu": 4, "mem": 16, "time": 48}, "eval": {"cpu": 2, "mem": 8, "time": 4}},
 })
@@ -83,9 +96,12 @@ PROFILES = {"demo": DEMO, "full": FULL, "corpus_audio": CORPUS_AUDIO}
 
 def check(profile):
     """``profile`` checked against setups/profile_schema.py, defaults filled in (in place); raises
-    ``recipe.profile_check.ProfileError`` naming each unknown, missing or out-of-range key."""
-    return check_profile(profile, profile_schema.SCHEMA, profile.get("name", "<unnamed>"), __file__,
-                         profile_schema.__file__)
+    ``recipe.profile_check.ProfileError`` naming each unknown, missing or out-of-range key, and
+    :func:`profile_schema.check_seeds`' error for bad seeds."""
+    checked = check_profile(profile, profile_schema.SCHEMA, profile.get("name", "<unnamed>"), __file__,
+                            profile_schema.__file__)
+    profile_schema.check_seeds(checked["seeds"], checked.get("name", "<unnamed>"), __file__)
+    return checked
 
 
 def get_profile(name=None):

@@ -22,22 +22,27 @@ def eval_config(returnn_config, model_checkpoint, dataset, loss_name):
                                 "output_per_seq_format": ["seq_tag", "seq_len", "score", "error"]})
 
 
-def read_per_seq_scores(filename):
-    """Sum RETURNN's per-sequence eval file (``tag;length;score;error``, score and error normalised per frame) to
-    ``{"ce": float, "fer": float, "frames": int}`` (frame-weighted averages)."""
-    frames = ce = errors = 0.0
+def read_per_seq_file(filename):
+    """RETURNN's per-sequence eval file (``tag;length;score;error``, score and error normalised per frame) as
+    ``[{"tag": str, "frames": int, "ce": float, "fer": float}]`` in file order."""
+    records = []
     with open(filename) as file:
         for line in file:
             if not line.strip():
                 continue
-            _tag, length, score, error = line.strip().rsplit(";", 3)
-            length = int(length)
-            frames += length
-            ce += float(score) * length
-            errors += float(error) * length
+            tag, length, score, error = line.strip().rsplit(";", 3)
+            records.append({"tag": tag, "frames": int(length), "ce": float(score), "fer": float(error)})
+    return records
+
+
+def sum_per_seq_scores(records, source):
+    """``{"ce": float, "fer": float, "frames": int}`` (frame-weighted averages) of :func:`read_per_seq_file`'s
+    records; ``source`` names the file in the error for an empty dataset."""
+    frames = sum(record["frames"] for record in records)
     if not frames:
-        raise ValueError(f"{filename}: RETURNN evaluated no frames (empty dataset?)")
-    return {"ce": ce / frames, "fer": errors / frames, "frames": int(frames)}
+        raise ValueError(f"{source}: RETURNN evaluated no frames (empty dataset?)")
+    return {"ce": sum(record["ce"] * record["frames"] for record in records) / frames,
+            "fer": sum(record["fer"] * record["frames"] for record in records) / frames, "frames": int(frames)}
 
 
 class ReturnnEvalJob(Job):
@@ -47,8 +52,10 @@ class ReturnnEvalJob(Job):
     Hashed: ``model_checkpoint``, ``returnn_config`` (its hashed part; its own datasets and training settings are
     dropped), ``eval_datasets`` and ``loss_name``. Not hashed: device, log_verbosity, rqmt, returnn_python_exe;
     ``hashed_versions`` only when given (opt-in, as in ReturnnTrainingJob).
-    Output: ``out_scores`` = JSON ``{name: {"ce": float, "fer": float, "frames": int}}`` (frame-weighted cross-entropy
-    and frame error rate of the ``loss_name`` loss). Finished when that file is written, after all datasets ran.
+    Outputs: ``out_scores`` = JSON ``{name: {"ce": float, "fer": float, "frames": int}}`` (frame-weighted cross-entropy
+    and frame error rate of the ``loss_name`` loss); ``out_per_sequence`` = JSON ``{name: [{"tag", "frames", "ce",
+    "fer"}]}`` (per sequence, CE and FER per frame of that sequence: what confidence intervals and paired tests over
+    utterances need). Finished when both are written (``out_scores`` last), after all datasets ran.
     """
 
     def __init__(self, model_checkpoint, returnn_config, eval_datasets, *, loss_name="output", log_verbosity=3,
@@ -65,6 +72,7 @@ class ReturnnEvalJob(Job):
         self.hashed_versions = hashed_versions
         self.rqmt = task_rqmt("ReturnnEvalJob", device, cpu_rqmt, mem_rqmt, time_rqmt)
         self.out_scores = self.output_path("scores.json")
+        self.out_per_sequence = self.output_path("per_sequence.json")
 
     @staticmethod
     def check_arguments(model_checkpoint, returnn_config, eval_datasets):
@@ -108,7 +116,7 @@ class ReturnnEvalJob(Job):
         from recipe.returnn.launcher import run_returnn
         from recipe.atomic_output import write_json_atomically
 
-        scores = {}
+        scores, per_sequence = {}, {}
         for name, dataset in sorted(self.eval_datasets.items()):
             per_seq_file = os.path.abspath(f"eval.{name}.per_seq.txt")
             config = eval_config(self.returnn_config, self.model_checkpoint, dataset, self.loss_name).updated(
@@ -118,6 +126,8 @@ class ReturnnEvalJob(Job):
             config.write(config_file, header_comment=f"evaluation of {self.model_checkpoint} on {name!r}")
             run_returnn(config_file, python_exe=self.returnn_python_exe, cpu_threads=self.rqmt["cpu"],
                         device=self.device)
-            scores[name] = read_per_seq_scores(per_seq_file)
+            per_sequence[name] = read_per_seq_file(per_seq_file)
+            scores[name] = sum_per_seq_scores(per_sequence[name], per_seq_file)
             print(f"recipe.returnn: {name}: {scores[name]}", flush=True)
+        write_json_atomically(self.out_per_sequence, per_sequence, indent=None, sort_keys=True)
         write_json_atomically(self.out_scores, scores, indent=2, sort_keys=True)

@@ -247,18 +247,27 @@ class ReturnnTrainingJob(Job):
 
 class GetBestCheckpointJob(Job):
     """The checkpoint of the epoch with the lowest (``index=0``) or n-th lowest (``index=-1``: highest) value of
-    ``key`` (e.g. ``"dev_score"``) in a training's ``learning_rates``.
+    ``key`` (e.g. ``"dev_score"``) in a training's ``learning_rates``; with ``max_epoch`` only epochs up to it count
+    (and the training must have reached it), so the choice stays the same when the training runs on. RETURNN can
+    ``load`` the output checkpoint for eval and forward: its ``.meta`` is a symbolic link to the chosen epoch's, which
+    is where RETURNN reads the epoch from.
 
-    Hashed: all arguments. Outputs: ``out_epoch`` (Variable, the epoch) and ``out_checkpoint`` (Checkpoint: hard
-    links ``output/model/checkpoint.{index,data-00000-of-00001,meta}`` to that epoch's files). Finished when both are
-    written (a mini task).
+    Hashed: all arguments (``max_epoch`` only when given, so jobs from before it existed keep their ids).
+    Outputs: ``out_epoch`` (Variable, the epoch) and ``out_checkpoint`` (Checkpoint:
+    ``output/model/checkpoint.{index,data-00000-of-00001}`` hard links to that epoch's files, ``checkpoint.meta`` a
+    symbolic link). Finished when both are written (a mini task).
     """
 
-    def __init__(self, model_dir, learning_rates, key="dev_score", index=0):
+    __sis_hash_exclude__ = {"max_epoch": None}
+
+    def __init__(self, model_dir, learning_rates, key="dev_score", index=0, max_epoch=None):
+        if max_epoch is not None and (not isinstance(max_epoch, int) or max_epoch < 1):
+            raise ValueError(f"GetBestCheckpointJob(max_epoch={max_epoch!r}): must be a positive int or None")
         self.model_dir = model_dir
         self.learning_rates = learning_rates
         self.key = key
         self.index = index
+        self.max_epoch = max_epoch
         self.out_epoch = self.output_var("epoch")
         self.out_model_dir = self.output_path("model", directory=True)
         self.out_checkpoint = Checkpoint(self.output_path("model/checkpoint.index"))
@@ -268,7 +277,7 @@ class GetBestCheckpointJob(Job):
 
     def run(self):
         from recipe.returnn.learning_rates import epochs_with_score, read_learning_rates
-        from recipe.atomic_output import link_or_copy_atomically
+        from recipe.atomic_output import link_or_copy_atomically, symlink_atomically
 
         scores = read_learning_rates(self.learning_rates)
         if not scores:
@@ -277,15 +286,23 @@ class GetBestCheckpointJob(Job):
         if self.key not in last_keys:
             raise KeyError(f"score key {self.key!r} is not in the last epoch of {self.learning_rates}; available: "
                            f"{[key for key in last_keys if not key.startswith(':')]}")
+        scored = epochs_with_score(scores, self.key)
+        if self.max_epoch is not None and max(scored, default=0) < self.max_epoch:
+            raise ValueError(f"{self.learning_rates} ends at epoch {max(scored, default=0)}, but "
+                             f"max_epoch={self.max_epoch}; train for at least max_epoch epochs")
         model_dir = self.model_dir.get_path()
-        candidates = [epoch for epoch in epochs_with_score(scores, self.key)
-                      if os.path.exists(os.path.join(model_dir, f"epoch.{epoch:03d}.index"))]
+        candidates = [epoch for epoch in scored
+                      if os.path.exists(os.path.join(model_dir, f"epoch.{epoch:03d}.index"))
+                      and (self.max_epoch is None or epoch <= self.max_epoch)]
         if not candidates:
-            raise FileNotFoundError(f"no checkpoint in {model_dir} for any epoch with a {self.key!r} score")
+            raise FileNotFoundError(f"no checkpoint in {model_dir} for any epoch with a {self.key!r} score"
+                                    + ("" if self.max_epoch is None else f" up to epoch {self.max_epoch}"))
         best = sorted(candidates, key=lambda epoch: scores[epoch]["scores"][self.key])[self.index]
         source = os.path.join(model_dir, f"epoch.{best:03d}")
         target = self.out_checkpoint.ckpt_path
-        for suffix in (".data-00000-of-00001", ".meta", ".index"):  # index last: it marks the checkpoint complete
+        if os.path.exists(source + ".meta"):  # RETURNN reads a checkpoint's epoch from where its .meta link points
+            symlink_atomically(source + ".meta", target + ".meta")
+        for suffix in (".data-00000-of-00001", ".index"):  # index last: it marks the checkpoint complete
             if os.path.exists(source + suffix):
                 link_or_copy_atomically(source + suffix, target + suffix)
         self.out_epoch.set(best)

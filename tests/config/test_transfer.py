@@ -14,11 +14,20 @@ REPO = str(Path(__file__).resolve().parents[2])
 
 
 def trainings(report):
-    """{alias: job id} of the training jobs feeding the report."""
-    found = {}
-    for row in report.experiments:
-        job = row["learning_rates"].creator
-        found[row["name"]] = job.job_id()
+    """{"<experiment>/seed_<seed>": job id} of the training jobs feeding the report."""
+    return {f"{row['name']}/seed_{run['seed']}": run["learning_rates"].creator.job_id()
+            for row in report.experiments for run in row["runs"]}
+
+
+def ancestors(job):
+    """Every job upstream of ``job``."""
+    found, todo = {}, [job]
+    while todo:
+        for path in todo.pop()._sis_inputs:
+            creator = getattr(path, "creator", None)
+            if creator is not None and creator.job_id() not in found:
+                found[creator.job_id()] = creator
+                todo.append(creator)
     return found
 
 
@@ -33,12 +42,66 @@ def build(**changes):
     return transfer.build(profile)
 
 
-def test_the_plan_has_four_experiments_and_registers_the_report():
+def test_the_plan_has_five_experiments_with_every_seed_and_registers_the_report():
     report = build()
     assert [row["name"] for row in report.experiments] == [
-        "baseline_cnn_dnn", "blstm_scratch", "blstm_transfer_frozen", "blstm_transfer_finetuned"]
-    assert all(set(row["wer"]) == {"dev", "test"} for row in report.experiments)
+        "baseline_cnn_dnn", "blstm_scratch", "blstm_scratch_equal_budget", "blstm_transfer_frozen",
+        "blstm_transfer_finetuned"]
+    seeds = profiles.get_profile("demo")["seeds"]
+    assert len(seeds) >= 2 and len(profiles.get_profile("full")["seeds"]) >= 3
+    assert all([run["seed"] for run in row["runs"]] == list(seeds) for row in report.experiments)
+    assert all(set(run["wer"]) == set(run["per_utterance"]) == {"dev", "test"}
+               for row in report.experiments for run in row["runs"])
     assert report.datasets == ("dev", "test")
+    assert report.comparisons == (
+        ("blstm_transfer_frozen", "blstm_scratch"), ("blstm_transfer_frozen", "blstm_scratch_equal_budget"),
+        ("blstm_transfer_finetuned", "blstm_scratch"), ("blstm_transfer_finetuned", "blstm_scratch_equal_budget"))
+
+
+def test_every_seed_is_its_own_training_and_transfers_from_its_own_baseline():
+    report = build()
+    ids = trainings(report)
+    seeds = profiles.get_profile("demo")["seeds"]
+    for name in ("baseline_cnn_dnn", "blstm_scratch", "blstm_transfer_frozen", "blstm_transfer_finetuned"):
+        assert len({ids[f"{name}/seed_{seed}"] for seed in seeds}) == len(seeds)
+    rows = {row["name"]: row for row in report.experiments}
+    for position, seed in enumerate(seeds):
+        transfer_training = rows["blstm_transfer_frozen"]["runs"][position]["learning_rates"].creator
+        assert transfer_training.returnn_config.get("random_seed") == seed
+        upstream_trainings = {job_id for job_id in ancestors(transfer_training) if "ReturnnTrainingJob" in job_id}
+        assert upstream_trainings == {ids[f"baseline_cnn_dnn/seed_{seed}"]}
+
+
+def test_the_equal_budget_control_is_the_scratch_training_evaluated_later():
+    report = build()
+    rows = {row["name"]: row for row in report.experiments}
+    profile = profiles.get_profile("demo")
+    budget = profile["baseline"]["num_epochs"] + profile["blstm"]["num_epochs"]
+    for scratch, control in zip(rows["blstm_scratch"]["runs"], rows["blstm_scratch_equal_budget"]["runs"]):
+        training = scratch["learning_rates"].creator
+        assert control["learning_rates"].creator is training and training.num_epochs == budget
+        assert (scratch["epochs"], control["epochs"]) == (profile["blstm"]["num_epochs"], budget)
+        chosen = {run["chosen_epoch"].creator.max_epoch for run in (scratch, control)}
+        assert chosen == {profile["blstm"]["num_epochs"], budget}
+    without = build(equal_budget_control=False)
+    assert "blstm_scratch_equal_budget" not in [row["name"] for row in without.experiments]
+    assert all("equal_budget" not in reference for _, reference in without.comparisons)
+
+
+def test_the_last_checkpoint_is_selectable():
+    report = build(checkpoint="last")
+    for row in report.experiments:
+        for run in row["runs"]:
+            assert run["chosen_epoch"] == run["epochs"]
+            assert run["checkpoint"].index_path.creator is run["learning_rates"].creator
+
+
+def test_seeds_must_be_distinct_positive_ints():
+    from recipe.profile_check import ProfileError
+
+    for seeds in ((1, 1), (0, 1), (), ("1",)):
+        with pytest.raises(ProfileError, match="seeds"):
+            build(seeds=seeds)
 
 
 @pytest.mark.parametrize("change", [
@@ -62,18 +125,18 @@ def trainings_in_new_process(**changes):
 def test_num_epochs_does_not_move_the_training_itself():
     base = trainings_in_new_process()
     longer = trainings_in_new_process(baseline__num_epochs=9, blstm__num_epochs=5)
-    assert longer["baseline_cnn_dnn"] == base["baseline_cnn_dnn"]
-    assert longer["blstm_scratch"] == base["blstm_scratch"]
-    # The transferred BLSTMs start from another baseline epoch, so they are other experiments.
-    assert longer["blstm_transfer_frozen"] != base["blstm_transfer_frozen"]
+    for seed in profiles.get_profile("demo")["seeds"]:
+        assert longer[f"baseline_cnn_dnn/seed_{seed}"] == base[f"baseline_cnn_dnn/seed_{seed}"]
+        assert longer[f"blstm_scratch/seed_{seed}"] == base[f"blstm_scratch/seed_{seed}"]
+        # The transferred BLSTMs start from a checkpoint chosen among other baseline epochs: other experiments.
+        assert longer[f"blstm_transfer_frozen/seed_{seed}"] != base[f"blstm_transfer_frozen/seed_{seed}"]
 
 
 def test_transfer_method_moves_only_the_transferred_trainings():
     base = trainings(build())
     other = trainings(build(transfer__method="preload_from_files"))
-    assert other["baseline_cnn_dnn"] == base["baseline_cnn_dnn"] and other["blstm_scratch"] == base["blstm_scratch"]
-    assert other["blstm_transfer_frozen"] != base["blstm_transfer_frozen"]
-    assert other["blstm_transfer_finetuned"] != base["blstm_transfer_finetuned"]
+    for key in base:
+        assert (other[key] == base[key]) == key.startswith(("baseline_cnn_dnn/", "blstm_scratch")), key
 
 
 def test_variants_select_frozen_or_finetuned():
@@ -85,8 +148,8 @@ def test_variants_select_frozen_or_finetuned():
 def test_a_network_change_moves_the_trainings_that_use_it():
     base = trainings(build())
     wider = trainings(build(blstm__network={"rnn_layer_nodes": 256, "lin_dim": 256, "ff_dim": 256}))
-    assert wider["baseline_cnn_dnn"] == base["baseline_cnn_dnn"]
-    assert all(wider[name] != base[name] for name in base if name.startswith("blstm"))
+    for key in base:
+        assert (wider[key] == base[key]) == key.startswith("baseline_cnn_dnn/"), key
 
 
 def test_unknown_profile_or_method_fails_with_the_choices():
@@ -121,3 +184,10 @@ def test_a_wrong_transferred_layer_name_points_at_setups_networks(monkeypatch):
     message = str(error.value)
     assert "['conv2'] are not in baseline_network (did you mean 'conv2' -> 'conv_2'?)" in message
     assert "setups/networks.py (TRANSFERRED_LAYERS, baseline_network)" in message
+
+
+def test_another_seed_adds_trainings_and_keeps_those_of_the_others():
+    base = trainings(build(seeds=(1, 2)))
+    more = trainings(build(seeds=(1, 2, 7)))
+    assert {key: more[key] for key in base} == base
+    assert sorted(set(more) - set(base)) == sorted(f"{name}/seed_7" for name in {key.split("/")[0] for key in base})

@@ -114,8 +114,8 @@ def test_sis_manager_stops_at_a_profile_typo_before_any_job_directory(tmp_path):
     shutil.copy(REPO / "settings.py", tmp_path / "settings.py")
     profile_file = tmp_path / "setups" / "profiles.py"
     text = profile_file.read_text()
-    assert '"batch_size": 160000' in text
-    profile_file.write_text(text.replace('"batch_size": 160000', '"batch_sise": 160000'))
+    assert text.index('"batch_size": ') < text.index("FULL = ")
+    profile_file.write_text(text.replace('"batch_size": ', '"batch_sise": ', 1))  # in the demo profile
     env = {**os.environ, "SISLITE_FORCE": "1"}
     result = subprocess.run([sys.executable, "-m", "sislite", "manager", "-r", "config/transfer.py"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)

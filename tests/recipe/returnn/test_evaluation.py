@@ -44,6 +44,12 @@ def test_eval_scores_match_returnns_dev_score(trained, corpus_dir):
     with open(progress_log, "w") as file:  # as while RETURNN was running
         file.write("\n".join(lines[:last_step + 1]) + "\n")
     assert evaluation.info().startswith("test (2/2): 'eval' eval ") and " seqs (" in evaluation.info()
+    per_sequence = json.load(open(evaluation.out_per_sequence.get_path()))
+    assert sorted(record["tag"] for record in per_sequence["test"]) == ["test/utt0", "test/utt1", "test/utt2"]
+    dev = per_sequence["dev"]
+    assert sum(record["frames"] for record in dev) == scores["dev"]["frames"]
+    assert sum(record["ce"] * record["frames"] for record in dev) / scores["dev"]["frames"] == \
+        pytest.approx(scores["dev"]["ce"])
 
 
 def test_forward_writes_posteriors_hdf(trained, corpus_dir):
@@ -70,6 +76,23 @@ def test_best_checkpoint_by_dev_score(trained):
     expected = min((epoch for epoch in (1, 2)), key=lambda epoch: scores[epoch]["scores"]["dev_score"])
     assert best.out_epoch.get() == expected
     assert best.out_checkpoint.exists()
+    from returnn.util.basic import model_epoch_from_filename
+
+    assert model_epoch_from_filename(best.out_checkpoint.ckpt_path) == expected  # what RETURNN's eval/forward need
+
+
+def test_best_checkpoint_up_to_max_epoch(trained):
+    job, _ = trained
+    first = GetBestCheckpointJob(job.out_model_dir, job.out_learning_rates, key="dev_score", max_epoch=1)
+    tiny_setup.run_all_tasks(first, stdout=io.StringIO())
+    assert first.out_epoch.get() == 1
+    assert GetBestCheckpointJob(job.out_model_dir, job.out_learning_rates).job_id() == \
+        GetBestCheckpointJob(job.out_model_dir, job.out_learning_rates, max_epoch=None).job_id() != first.job_id()
+    beyond = GetBestCheckpointJob(job.out_model_dir, job.out_learning_rates, max_epoch=3)
+    with pytest.raises(ValueError, match="ends at epoch 2, but max_epoch=3"):
+        tiny_setup.run_task(beyond, "run")
+    with pytest.raises(ValueError, match="max_epoch=0"):
+        GetBestCheckpointJob(job.out_model_dir, job.out_learning_rates, max_epoch=0)
 
 
 def test_best_checkpoint_unknown_key_lists_the_available_ones(trained):
