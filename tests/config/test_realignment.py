@@ -8,16 +8,17 @@ from setups import profiles
 
 def corpus_job(report):
     """The corpus job the baseline trains on."""
-    training = report.experiments[0]["learning_rates"].creator
+    training = report.experiments[0]["runs"][0]["learning_rates"].creator
     train_file = training.returnn_config.config["train"]["files"][0]
     return train_file.creator
 
 
-def test_transcripts_only_gives_one_realignment_job_per_round_and_the_four_experiments():
+def test_transcripts_only_gives_one_realignment_job_per_round_and_the_five_experiments():
     profile = profiles.get_profile("corpus_audio")
     report = transfer.build(profile)
     assert [row["name"] for row in report.experiments] == [
-        "baseline_cnn_dnn", "blstm_scratch", "blstm_transfer_frozen", "blstm_transfer_finetuned"]
+        "baseline_cnn_dnn", "blstm_scratch", "blstm_scratch_equal_budget", "blstm_transfer_frozen",
+        "blstm_transfer_finetuned"]
     corpus, rounds = corpus_job(report), 0
     while isinstance(corpus, RealignCorpusJob):
         rounds += 1
