@@ -17,6 +17,8 @@ CONFIDENCE = 0.95
 RESAMPLES = 9999
 RANDOM_SEED = 20240601
 SIGNIFICANCE_LEVEL = 0.05
+BATCH = 500
+"""Resamples computed at once (bounds the memory on large test sets: BATCH x utterances values)."""
 
 
 def mean_and_std(values):
@@ -76,7 +78,7 @@ def bootstrap_interval(numerators, denominators, confidence=CONFIDENCE, resample
         return value, value  # every resample is the same sample
     result = stats.bootstrap((numerators, denominators), _ratio_statistic, paired=True, vectorized=True,
                              confidence_level=confidence, n_resamples=resamples, method="percentile",
-                             rng=numpy.random.default_rng(RANDOM_SEED))
+                             batch=BATCH, rng=numpy.random.default_rng(RANDOM_SEED))
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
@@ -99,7 +101,8 @@ def paired_test(numerators, reference_numerators, denominators, confidence=CONFI
     else:
         p_value = float(stats.permutation_test(
             (numerators, reference_numerators), difference, permutation_type="samples", vectorized=True,
-            n_resamples=resamples, alternative="two-sided", rng=numpy.random.default_rng(RANDOM_SEED)).pvalue)
+            n_resamples=resamples, alternative="two-sided", batch=BATCH,
+            rng=numpy.random.default_rng(RANDOM_SEED)).pvalue)
     return {"value": ratio(numerators, denominators), "reference_value": ratio(reference_numerators, denominators),
             "difference": float(differences.sum() / total),
             "ci": bootstrap_interval(differences, denominators, confidence, resamples), "p_value": min(1.0, p_value)}
