@@ -165,6 +165,9 @@ def build(profile):
         check_layer_names(network, networks.TRANSFERRED_LAYERS, "config/transfer.py", network_name=network_name,
                           defined_in=f"{networks.__file__} (TRANSFERRED_LAYERS, {network_name})")
 
+    # profile["transfer"]["spec"] (one line, recipe/transfer/transfer_spec.py) replaces the same-name layers.
+    what = ({"transfer": profile["transfer"]["spec"]} if profile["transfer"].get("spec")
+            else {"layers": networks.TRANSFERRED_LAYERS})
     for seed in profile["seeds"]:
         # 2. The CNN-DNN baseline.
         hyper = profile["baseline"]
@@ -179,12 +182,10 @@ def build(profile):
         #    BLSTM of this seed trains.
         hyper = profile["blstm"]
         settings = {**returnn_settings(profile, corpus, hyper), "random_seed": seed}
-        extracted = ExtractLayerVariablesJob(runs["baseline_cnn_dnn"][-1]["checkpoint"],
-                                             layers=networks.TRANSFERRED_LAYERS)
+        extracted = ExtractLayerVariablesJob(runs["baseline_cnn_dnn"][-1]["checkpoint"], **what)
         extracted.add_alias(f"transfer/extract_conv/seed_{seed}")
         validated = ValidateTransferJob(blstm_network, extracted.out_checkpoint, extracted.out_manifest,
-                                        settings["extern_data"],
-                                        layers=networks.TRANSFERRED_LAYERS)
+                                        settings["extern_data"], **what)
         tk.register_output(f"transfer/seed_{seed}/frontend_manifest.json", extracted.out_manifest)
 
         # 4. BLSTM from scratch: one training, evaluated after the BLSTM's epochs and (the equal-budget control)
@@ -202,7 +203,7 @@ def build(profile):
         for row, variant in variants.items():
             returnn_config = build_transfer_config(
                 settings, blstm_network, validated.out_checkpoint, method=method, frozen=(variant == "frozen"),
-                layers=networks.TRANSFERRED_LAYERS, subnetwork_layers=networks.FRONTEND_LAYERS)
+                subnetwork_layers=networks.FRONTEND_LAYERS, **what)
             name = f"{row}/seed_{seed}"
             training = train(name, returnn_config, hyper, profile)
             runs[row].append(evaluate(name, seed, training, blstm_epochs, returnn_config, corpus, statistics,

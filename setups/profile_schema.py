@@ -101,6 +101,7 @@ SCHEMA = {
     "transfer": Section("how the BLSTM gets the baseline's conv_1/conv_2 (recipe/transfer/transfer_config.py)", {
         "method": Key(str, "the loading method", choices=TRANSFER_METHODS),
         "variants": Key(tuple, "which transferred BLSTMs to train", choices=TRANSFER_VARIANTS),
+        "spec": Key(str, "which layers, e.g. 'conv_1,conv_2::conv_2/W' (recipe/transfer/transfer_spec.py)", optional=True),
     }),
     "training": Section("RETURNN options of every training, passed to RETURNN as they are", {
         "batch_size": Key(int, "frames (here: audio samples) per batch", min=1, returnn=True),

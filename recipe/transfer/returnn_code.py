@@ -1,7 +1,8 @@
 """Functions that :func:`recipe.transfer.transfer_config.build_transfer_config` writes, as source, into RETURNN configs.
 
 They run inside RETURNN, not here: they read the config's own settings as globals (``network``,
-``transfer_checkpoint``, ``transfer_method``, ``transfer_layers``, ``transfer_subnetwork``). Their source text is
+``transfer_checkpoint``, ``transfer_method``, ``transfer_layers``, ``transfer_subnetwork``); the checkpoint holds
+the transferred variables under their target names. Their source text is
 part of the config, so editing them changes the training's hash.
 """
 

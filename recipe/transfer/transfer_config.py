@@ -19,7 +19,7 @@ filled from the baseline.
 import copy
 
 from recipe.transfer import returnn_code
-from recipe.transfer.transfer_spec import TransferSpecError, spec_of
+from recipe.transfer.transfer_spec import TransferSpecError, parse_transfer, spec_of
 from recipe.transfer.validation import TransferMismatchError, check_layer_names
 
 METHODS = ("load_on_init", "preload_from_files", "custom_param_importer", "initializer")
@@ -112,20 +112,28 @@ def transferred_variable_name(source_name, method, subnetwork_name=DEFAULT_SUBNE
     return f"{subnetwork_name}/{source_name}" if method == "load_on_init" else source_name
 
 
+PARAMETER_FREE_CLASSES = ("pad", "merge_dims", "split_dims", "copy", "activation", "dropout", "slice",
+                          "seq_len_mask", "pool", "window", "reinterpret_data", "combine", "eval", "transpose")
+"""RETURNN layer classes without variables: they may sit inside a ``load_on_init`` subnetwork without values."""
+
+
 def load_on_init_layers(network, spec, subnetwork_layers=None):
-    """The target layers ``load_on_init`` loads: those of rules no exclude touches (they and their inputs form the
-    subnetwork). RETURNN's ``load_on_init`` cannot leave a variable of its subnetwork fresh (it fails when the
-    network is built again), so a touched layer must lie outside it; ValueError otherwise."""
+    """The target layers ``load_on_init`` loads: those of rules no exclude touches (they and their inputs, or
+    ``subnetwork_layers``, form the subnetwork). RETURNN's ``load_on_init`` cannot leave a variable of its
+    subnetwork fresh (it fails when the network is built again), so every other layer inside it must be of a class
+    in :data:`PARAMETER_FREE_CLASSES`; ValueError naming the layer otherwise."""
     loaded = spec.target_layers(network, untouched_only=True)
     if not loaded:
         raise ValueError("load_on_init: every mapped layer has excluded variables, nothing would be loaded; use "
                          "preload_from_files or initializer, or map a layer without excludes")
     inner = list(subnetwork_layers) if subnetwork_layers else _ancestors(network, loaded)
-    touched = [name for name in spec.target_layers(network) if name not in loaded and name in inner]
-    if touched:
-        raise ValueError(f"load_on_init: layer(s) {touched} have excluded variables but lie inside the subnetwork "
-                         f"{inner}, and RETURNN's load_on_init cannot leave a variable of its subnetwork fresh; use "
-                         f"preload_from_files, custom_param_importer or initializer, or exclude nothing there")
+    fresh = [f"{name} (class {network[name].get('class')!r})" for name in inner
+             if name in network and name not in loaded and network[name].get("class") not in PARAMETER_FREE_CLASSES]
+    if fresh:
+        raise ValueError(f"load_on_init: {', '.join(fresh)} lie(s) inside the subnetwork {inner} but get no values "
+                         f"from the checkpoint (not mapped, or with excludes); RETURNN's load_on_init cannot leave a "
+                         f"variable of its subnetwork fresh. Map them without excludes, or use preload_from_files, "
+                         f"custom_param_importer or initializer")
     return loaded
 
 
@@ -138,12 +146,12 @@ def build_transfer_config(config, network, checkpoint, *, method="load_on_init",
     ``network``. ``checkpoint``: a Checkpoint holding exactly the transferred variables under their target names
     (``ValidateTransferJob.out_checkpoint``). ``method``: one of :data:`METHODS`. ``frozen``: ``trainable: False``
     on the transferred layers (the subnetwork for ``load_on_init``), otherwise they are fine-tuned.
-    ``transfer``/``exclude``: instead of ``layers``, the spec the extraction followed (recipe/transfer/transfer_spec.py);
-    its target layers are the transferred layers, and variables it leaves fresh keep the target's initialisation
-    (``load_on_init`` wraps only the layers no exclude touches, see :func:`load_on_init_layers`;
-    ``custom_param_importer`` resets every layer without variables in the checkpoint, read when RETURNN loads the
-    config; both load whole layers, which ``ValidateTransferJob(method=...)`` checks). A same-name spec
-    without excludes gives the very config (and hash) of ``layers``.
+    ``transfer``/``exclude``: instead of ``layers``, the spec the extraction followed
+    (recipe/transfer/transfer_spec.py); its target layers are the transferred layers, and variables it leaves fresh
+    keep the target's initialisation (``load_on_init`` wraps only the layers no exclude touches, see
+    :func:`load_on_init_layers`; ``custom_param_importer`` resets every layer without variables in the checkpoint,
+    read when RETURNN loads the config; both load whole layers, which ``ValidateTransferJob(method=...)`` checks).
+    A same-name spec without excludes gives the very config (and hash) of ``layers``.
     """
     from recipe.returnn.config import ReturnnConfig
 
@@ -166,8 +174,8 @@ def build_transfer_config(config, network, checkpoint, *, method="load_on_init",
     layers = list(layers)
     settings = dict(config)
     loaded = layers
-    if spec is not None and method == "load_on_init":
-        loaded = load_on_init_layers(network, spec, subnetwork_layers)
+    if method == "load_on_init":
+        loaded = load_on_init_layers(network, spec or parse_transfer(tuple(layers)), subnetwork_layers)
     settings["network"] = transfer_network(network, loaded, method, frozen, subnetwork_name, subnetwork_layers)
     settings["transfer_method"] = method
     settings["transfer_layers"] = layers

@@ -5,9 +5,10 @@
   a source ``"other@conv_1"`` comes from the checkpoint named ``other`` (when several are given, by name); a target
   and its source may hold one ``*`` each (``{"enc_*": "conv_*"}``): the part ``*`` matched in a target layer's name
   (resolved against the target network) or in a source layer's name (against the checkpoint) fills the other side;
-* one line, for profiles, in the spirit of ESPnet's ``src:dst:exclude``: ``"conv_1,conv_2:frontend_conv,conv_2:conv_2/W"``
-  (sources, their targets in the same order, exclude patterns; an empty target list keeps the names). Several
-  groups are separated by spaces; ``other@conv_1:frontend_conv`` reads from the checkpoint ``other``.
+* one line, for profiles, in the spirit of ESPnet's ``src:dst:exclude``:
+  ``"conv_1,conv_2:frontend_conv,conv_2:conv_2/W"`` (sources, their targets in the same order, exclude patterns;
+  an empty target list keeps the names). Several groups are separated by spaces; ``other@conv_1:frontend_conv``
+  reads from the checkpoint ``other``.
 
 A source or target is a layer (its variables ``layer/...`` move to ``target/...``) or one variable (``conv_1/W``).
 Exclude patterns are ``fnmatch`` patterns over source variable names (``conv_2/*``, ``other@conv_1/b``): an

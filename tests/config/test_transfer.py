@@ -191,3 +191,17 @@ def test_another_seed_adds_trainings_and_keeps_those_of_the_others():
     more = trainings(build(seeds=(1, 2, 7)))
     assert {key: more[key] for key in base} == base
     assert sorted(set(more) - set(base)) == sorted(f"{name}/seed_7" for name in {key.split("/")[0] for key in base})
+
+
+def test_transfer_spec_one_line_in_the_profile():
+    base = trainings(build())
+    assert trainings(build(transfer__spec="conv_1,conv_2")) == base  # the same-name spec: the very same jobs
+    preload = trainings(build(transfer__method="preload_from_files"))
+    excluded = trainings(build(transfer__method="preload_from_files", transfer__spec="conv_1,conv_2::conv_2/W"))
+    for name in base:
+        if name.startswith(("baseline_cnn_dnn", "blstm_scratch")):
+            assert excluded[name] == base[name], name
+        elif name.startswith("blstm_transfer"):
+            assert excluded[name] != preload[name], name
+    with pytest.raises(ValueError, match=r"load_on_init: conv_2 \(class 'conv'\) lie\(s\) inside the subnetwork"):
+        build(transfer__spec="conv_1,conv_2::conv_2/W")

@@ -108,3 +108,13 @@ def test_problems_shape_dtype_fresh_and_half_transferred_layers():
         "lin_1/W: target dtype float32 != checkpoint dtype float16",
         "layer 'lin_1': custom_param_importer loads whole layers, but only ['lin_1/W'] of ['lin_1/W', 'lin_1/b'] "
         "are transferred; transfer all of them, exclude all of them, or use another method"]
+
+
+def test_load_on_init_refuses_a_fresh_layer_inside_its_subnetwork():
+    with pytest.raises(ValueError, match=r"frontend_conv \(class 'conv'\) lie\(s\) inside the subnetwork"):
+        build_transfer_config(SETTINGS, renamed_blstm(), checkpoint(), transfer="conv_2")  # reads frontend_conv
+    with pytest.raises(ValueError, match=r": conv_2 \(class 'conv'\) lie\(s\) inside the subnetwork"):
+        build_transfer_config(SETTINGS, renamed_blstm(), checkpoint(), transfer=ONE_LINE,
+                              subnetwork_layers=("frontend_conv", "pad_conv_1_time_dim", "conv_2", "flatten_conv"))
+    net = build_transfer_config(SETTINGS, renamed_blstm(), checkpoint(), transfer=ONE_LINE).config["network"]
+    assert list(net["conv_layers"]["subnetwork"]) == ["frontend_conv", "output"] and "conv_2" in net
