@@ -82,3 +82,15 @@ def test_each_method_loads_frontend_conv_from_conv_1_and_leaves_conv_2_fresh(met
     conv_2 = trained["conv_2/W"]
     assert conv_2.shape == baseline["conv_2/W"].shape and not np.array_equal(conv_2, baseline["conv_2/W"])
     assert not np.array_equal(trained["ff_2/W"], baseline["ff_2/W"])
+
+
+def test_several_checkpoints_by_name(trained_baseline, tmp_path):
+    spec = parse_transfer("a@conv_1:frontend_conv b@conv_2")
+    manifest = extract_layer_variables({"a": str(trained_baseline), "b": str(trained_baseline)}, None,
+                                       str(tmp_path / "f"), str(tmp_path / "f.npz"), str(tmp_path / "m.json"),
+                                       spec=spec)
+    assert sorted(read_vars(tmp_path / "f")) == ["conv_2/W", "frontend_conv/W", "global_step"]
+    assert [(v["name"], v["source_checkpoint"], v["source_name"]) for v in manifest["variables"]] == [
+        ("conv_2/W", "b", "conv_2/W"), ("frontend_conv/W", "a", "conv_1/W")]
+    assert manifest["source_checkpoint"] == {"a": str(trained_baseline), "b": str(trained_baseline)}
+    assert transfer_table({"frontend_conv/W": [400, 1, 8]}, manifest)[1]["source"] == "a@conv_1/W"
