@@ -1,0 +1,339 @@
+"""Steady-state training speed of the mission's two networks, against plain TF and against the machine's limit.
+
+For the baseline CNN-DNN and the BLSTM, at the ``demo`` and ``full`` profile's sizes, this trains through
+``ReturnnTrainingJob`` (the job's own config, launcher and thread settings; batching, optimizer and network from
+setups/profiles.py as config/transfer.py builds them) and the same model in plain TF/Keras
+(``bench/plain_tf_training.py``), alternately (A B A B ...) and ``--repeats`` times, on a synthetic HDF corpus of
+demo-like utterance lengths. Steady state: the first epoch (graph building, first steps) is not counted; frames/s
+is real (unpadded) 10 ms frames of the later epochs per second of their training time. GFLOP/s: the networks'
+multiply-adds per frame (:func:`training_flops_per_frame`) times frames/s, beside the machine's float32 matmul
+GFLOP/s (numpy 2048x2048, with ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` unset in that measurement only, and TF's
+``tf.matmul``), and beside the matmul the LSTM's recurrence runs each time step (``[batch, n] x [n, 4n]``), whose
+size caps what a BLSTM can reach on a CPU.
+
+Usage: python bench/training_throughput.py [--networks baseline,blstm] [--sizes demo,full] [--repeats 2]
+           [--units lstmp,standardlstm] [--device cpu|gpu] [--epochs 3] [--frames-demo 20000] [--frames-full 5000]
+Prints one line per run, then a summary per network and size (median and spread over the repeats), the peak RSS of
+each training and, last: ``baseline A frames/s (B % of plain TF), blstm C frames/s (D % of plain TF)`` for the first
+size given. Not a test; CPU figures move with the machine's load (``uptime`` is printed before and after).
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+NUM_CLASSES = 12
+"""Word-unit labels of the synthetic digits corpus (11 digits + silence)."""
+
+EPOCH_START = re.compile(r"^start epoch (\d+) with learning rate")
+EPOCH_END = re.compile(r"^train epoch (\d+), finished after (\d+) steps")
+
+
+# --- FLOPs -----------------------------------------------------------------------------------------------------------
+def network_sizes(network, size):
+    """The network keyword arguments of a profile (``setups/profiles.py``) for ``network`` in ``size``."""
+    from setups import profiles
+
+    return dict(profiles.get_profile(size)[network]["network"])
+
+
+def training_flops_per_frame(network, sizes):
+    """Floating-point operations of one training step per 10 ms output frame: 2 per multiply-add of every conv,
+    LSTM and dense layer in the forward pass, times 3 for forward + backward (times 2 for conv_1: no input gradient).
+    Elementwise work (activations, gates, softmax, Adam) is left out."""
+    c1, c2 = sizes.get("conv_1_channels", 64), sizes.get("conv_2_channels", 128)
+    lin, ff = sizes.get("lin_dim", 512), sizes.get("ff_dim", 2000)
+    conv_1 = 16 * 400 * c1 * 2  # 16 conv_1 frames (stride 10) per output frame (stride 160)
+    forward = 40 * c1 * c2 * 2
+    if network == "baseline":
+        forward += sizes.get("window", 17) * c2 * lin * 2 + lin * ff * 2 + ff * NUM_CLASSES * 2
+    else:
+        n = sizes.get("rnn_layer_nodes", 512)
+        forward += 2 * 4 * n * (c2 + n) * 2 + 2 * n * lin * 2 + lin * ff * 2 + 2 * ff * ff * 2 + ff * NUM_CLASSES * 2
+    return 2 * conv_1 + 3 * forward
+
+
+# --- the machine's limit ---------------------------------------------------------------------------------------------
+MATMUL_PROBE = r"""
+import json, sys, time
+import numpy as np
+threads = int(sys.argv[1])
+def best(fn, repeats):
+    fn(); times = []
+    for _ in range(repeats):
+        start = time.perf_counter(); fn(); times.append(time.perf_counter() - start)
+    return min(times)
+result = {}
+a = np.random.rand(2048, 2048).astype(np.float32); b = np.random.rand(2048, 2048).astype(np.float32)
+result["numpy_2048"] = 2 * 2048 ** 3 / best(lambda: a @ b, 5) / 1e9
+try:
+    from threadpoolctl import threadpool_info
+    result["blas"] = ", ".join(f"{i['internal_api']} {i.get('architecture')} {i['num_threads']} threads"
+                               for i in threadpool_info() if i["user_api"] == "blas")
+except ImportError:
+    result["blas"] = "threadpoolctl not installed"
+import tensorflow as tf
+tf.config.threading.set_intra_op_parallelism_threads(threads)
+tf.config.threading.set_inter_op_parallelism_threads(1)
+device = "/GPU:0" if tf.config.list_physical_devices("GPU") else "/CPU:0"
+with tf.device(device):
+    ta, tb = tf.constant(a), tf.constant(b)
+    result["tf_2048"] = 2 * 2048 ** 3 / best(lambda: tf.matmul(ta, tb).numpy(), 5) / 1e9
+    for batch, n in ((8, 128), (32, 128), (8, 512), (32, 512)):
+        x, w = tf.random.normal([batch, n]), tf.random.normal([n, 4 * n])
+        step = tf.function(lambda x, w: tf.matmul(x, w))
+        loop = tf.function(lambda x, w: tf.foldl(lambda acc, _: tf.tanh(tf.matmul(acc, w)[:, :n]), tf.range(200), x))
+        seconds = best(lambda: loop(x, w).numpy(), 3) / 200
+        result[f"tf_step_{batch}x{n}"] = 2 * batch * n * 4 * n / seconds / 1e9
+print(json.dumps(result))
+"""
+
+
+def machine_limits(threads):
+    """Matmul GFLOP/s: numpy 2048x2048 (OPENBLAS_CORETYPE/L2_SIZE unset), tf.matmul 2048x2048, and one time step of
+    an LSTM-sized recurrence (tf, 200 dependent steps) for a few batch/cell sizes."""
+    env = {key: value for key, value in os.environ.items() if key not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    env.update({"OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "2"})
+    output = subprocess.run([sys.executable, "-c", MATMUL_PROBE, str(threads)], env=env, check=True,
+                            capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+# --- corpus ----------------------------------------------------------------------------------------------------------
+def write_corpus(path, total_frames, seed=1, min_frames=80, max_frames=400):
+    """A train HDF of noise audio and random labels, utterances of ``min_frames``..``max_frames`` frames (the demo
+    corpus's 1-7 digits), ``total_frames`` frames in all. Returns the frame count."""
+    import numpy as np
+    from returnn.datasets.hdf import SimpleHDFWriter
+
+    from setups.networks import samples_for_frames
+
+    rng = np.random.default_rng(seed)
+    writer = SimpleHDFWriter(path, dim=1, ndim=2, extra_type={"classes": (NUM_CLASSES, 1, "int32")})
+    frames_written, index = 0, 0
+    while frames_written < total_frames:
+        frames = int(rng.integers(min_frames, max_frames + 1))
+        samples = samples_for_frames(frames)
+        audio = (0.1 * rng.standard_normal(samples)).astype("float32")
+        labels = rng.integers(0, NUM_CLASSES, size=frames).astype("int32")
+        writer.insert_batch(audio[None, :, None], seq_len=[samples], seq_tag=[f"train/utt{index}"],
+                            extra={"classes": labels[None, :]})
+        frames_written, index = frames_written + frames, index + 1
+    writer.close()
+    return frames_written
+
+
+# --- one training ----------------------------------------------------------------------------------------------------
+class _Corpus:
+    """What config/transfer.py's returnn_settings reads of a corpus job: ``out_hdf``."""
+
+    def __init__(self, train_hdf):
+        from recipe.sis_api import tk
+
+        self.out_hdf = {"train": tk.Path(train_hdf), "dev": tk.Path(train_hdf)}
+
+
+def returnn_config(spec):
+    """The training config config/transfer.py builds for this network and profile (without the dev set)."""
+    from config.transfer import returnn_settings
+    from recipe.returnn.config import ReturnnConfig
+    from setups import networks, profiles
+
+    profile = profiles.get_profile(spec["size"])
+    hyper = profile[spec["network"]]
+    settings = returnn_settings(profile, _Corpus(spec["train_hdf"]), hyper)
+    settings.pop("dev")
+    sizes = dict(hyper["network"])
+    if spec["network"] == "baseline":
+        net = networks.baseline_network(profile["batch_independent"], **sizes)
+    else:
+        net = networks.blstm_network(batch_independent=profile["batch_independent"], lstm_unit=spec["unit"], **sizes)
+    settings.update(spec.get("extra_settings", {}))
+    return ReturnnConfig({**settings, "network": net}), profile
+
+
+class _TimedLines:
+    """A text stream that remembers when each line arrived (RETURNN's output, copied line by line)."""
+
+    def __init__(self):
+        self.lines, self._partial = [], ""
+
+    def write(self, text):
+        now = time.perf_counter()
+        self._partial += text
+        *complete, self._partial = self._partial.split("\n")
+        self.lines += [(now, line) for line in complete]
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def run_returnn_job(spec):
+    """Train through ReturnnTrainingJob in a fresh setup directory; prints one JSON line per epoch."""
+    os.chdir(spec["workdir"])
+    from sislite import global_constants
+
+    global_constants.BASE_DIR = spec["workdir"]
+    from recipe.returnn.training import ReturnnTrainingJob
+    from tests.recipe.returnn.tiny_setup import run_task
+
+    config, profile = returnn_config(spec)
+    rqmt = profile["rqmt"]["train"]
+    job = ReturnnTrainingJob(config, num_epochs=spec["epochs"], log_verbosity=4, device=spec["device"],
+                             cpu_rqmt=spec.get("threads") or rqmt["cpu"], mem_rqmt=rqmt["mem"])
+    log = _TimedLines()
+    try:
+        run_task(job, "run", stdout=log)
+    except Exception:
+        sys.stderr.write("\n".join(line for _, line in log.lines[-60:]) + "\n")
+        raise
+    starts = {int(m.group(1)): t for t, m in ((t, EPOCH_START.match(line)) for t, line in log.lines) if m}
+    for t, line in log.lines:
+        match = EPOCH_END.match(line)
+        if match:
+            epoch = int(match.group(1))
+            print(json.dumps({"epoch": epoch, "seconds": t - starts[epoch], "frames": spec["frames"],
+                              "steps": int(match.group(2))}), flush=True)
+    record = os.path.join(job._sis_path(abspath=True), "output", "peak_memory.json")
+    if os.path.exists(record):
+        with open(record) as file:
+            print(json.dumps({"peak_memory": json.load(file)}), flush=True)
+
+
+# --- the driver ------------------------------------------------------------------------------------------------------
+def run_worker(kind, spec):
+    """One training in a subprocess; returns (epoch dicts, other dicts it printed: its peak memory)."""
+    script = os.path.join(REPO, "bench", "plain_tf_training.py") if kind == "plain_tf" else os.path.abspath(__file__)
+    args = [sys.executable, script] + (["--worker"] if kind == "returnn" else []) + [json.dumps(spec)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": REPO}
+    if spec["device"] == "cpu":
+        env.update({"CUDA_VISIBLE_DEVICES": "", "DISABLE_CUDA": "1"})
+    threads = spec.get("threads") or 2
+    env.update({"OMP_NUM_THREADS": str(threads)})
+    process = subprocess.run(args, env=env, capture_output=True, text=True)
+    if process.returncode != 0:
+        raise RuntimeError(f"{kind} training failed ({spec['network']}, {spec['size']}):\n{process.stderr[-4000:]}")
+    records = [json.loads(line) for line in process.stdout.splitlines() if line.startswith("{")]
+    return [r for r in records if "epoch" in r], [r for r in records if "epoch" not in r]
+
+
+def steady_frames_per_second(epochs):
+    """Frames/s over the epochs after the first."""
+    later = [epoch for epoch in epochs if epoch["epoch"] > 1] or epochs
+    return sum(epoch["frames"] for epoch in later) / sum(epoch["seconds"] for epoch in later)
+
+
+def uptime():
+    with open("/proc/loadavg") as file:
+        return "load " + " ".join(file.read().split()[:3])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--networks", default="baseline,blstm")
+    parser.add_argument("--sizes", default="demo,full")
+    parser.add_argument("--units", default="lstmp", help="BLSTM rec units to measure (comma separated)")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per training; the first is warm-up")
+    parser.add_argument("--frames-demo", type=int, default=20000, help="frames per epoch at demo sizes")
+    parser.add_argument("--frames-full", type=int, default=5000, help="frames per epoch at full sizes")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
+    parser.add_argument("--threads", type=int, default=None, help="cpu threads (default: the profile's cpu rqmt)")
+    parser.add_argument("--skip-plain-tf", action="store_true")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("spec", nargs="?", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        run_returnn_job(json.loads(args.spec))
+        return
+
+    print(f"# {uptime()}, {os.cpu_count()} cpus, device {args.device}", flush=True)
+    threads = args.threads or 2
+    limits = machine_limits(threads)
+    print(f"# matmul float32 2048x2048: numpy {limits['numpy_2048']:.1f} GFLOP/s ({limits['blas']}), "
+          f"tf {limits['tf_2048']:.1f} GFLOP/s", flush=True)
+    print("# one LSTM time step's matmul [batch, n] x [n, 4n] in a 200-step loop (tf): " +
+          ", ".join(f"{key[8:]} {value:.1f}" for key, value in limits.items() if key.startswith("tf_step_")) +
+          " GFLOP/s", flush=True)
+    reference = limits["numpy_2048"]
+    base = tempfile.mkdtemp(prefix="training_throughput_")
+    sizes, networks = args.sizes.split(","), args.networks.split(",")
+    corpora = {size: os.path.join(base, f"{size}.hdf") for size in sizes}
+    frames = {size: write_corpus(corpora[size], getattr(args, f"frames_{size}")) for size in sizes}
+    results = {}
+    for repeat in range(args.repeats):
+        for size in sizes:
+            for network in networks:
+                units = args.units.split(",") if network == "blstm" else ["-"]
+                for unit in units:
+                    kinds = ["returnn"] + ([] if args.skip_plain_tf or unit not in ("-", units[0]) else ["plain_tf"])
+                    if repeat % 2:
+                        kinds.reverse()  # A B, B A: neither side always runs first
+                    for kind in kinds:
+                        workdir = tempfile.mkdtemp(prefix=f"{kind}_", dir=base)
+                        spec = {"network": network, "size": size, "unit": unit if unit != "-" else "lstmp",
+                                "train_hdf": corpora[size], "frames": frames[size], "epochs": args.epochs,
+                                "device": args.device, "threads": args.threads, "workdir": workdir,
+                                "sizes": network_sizes(network, size), "num_classes": NUM_CLASSES,
+                                "learning_rate": 1e-3, "batch_size": 160000, "max_seqs": 32}
+                        from setups import profiles
+
+                        spec.update({key: profiles.get_profile(size)["training"][key]
+                                     for key in ("batch_size", "max_seqs")})
+                        start = time.perf_counter()
+                        epochs, extra = run_worker(kind, spec)
+                        fps = steady_frames_per_second(epochs)
+                        name = network if unit == "-" else f"blstm[{unit}]"
+                        key = (size, name, kind)
+                        results.setdefault(key, {"fps": [], "memory": []})
+                        results[key]["fps"].append(fps)
+                        results[key]["memory"] += [r["peak_memory"] for r in extra if "peak_memory" in r]
+                        gflops = fps * training_flops_per_frame(network, spec["sizes"]) / 1e9
+                        print(f"{size:5s} {name:22s} {kind:8s} repeat {repeat + 1}: {fps:8.0f} frames/s "
+                              f"{gflops:6.1f} GFLOP/s  ({len(epochs)} epochs, {epochs[-1]['steps']} steps/epoch, "
+                              f"{time.perf_counter() - start:5.1f} s wall, {uptime()})", flush=True)
+    print(f"# {uptime()}")
+    print("\nsize  network                 ReturnnTrainingJob frames/s    plain TF frames/s    ratio   GFLOP/s "
+          f"(% of numpy matmul {reference:.0f})   peak RSS")
+    last = {}
+    for size in sizes:
+        for (rsize, name, kind), entry in results.items():
+            if rsize != size or kind != "returnn":
+                continue
+            ours = entry["fps"]
+            theirs = results.get((size, name.split("[")[0] if name.startswith("blstm[lstmp") else name, "plain_tf"),
+                                 results.get((size, "blstm[lstmp]", "plain_tf"), {"fps": []}))["fps"]
+            network = name.split("[")[0]
+            gflops = statistics.median(ours) * training_flops_per_frame(network, network_sizes(network, size)) / 1e9
+            ratios = [a / b for a, b in zip(ours, theirs)]
+            ratio_text = (f"{100 * statistics.median(ratios):5.1f} % ({100 * min(ratios):.0f}-{100 * max(ratios):.0f})"
+                          if ratios else "   -")
+            rss = max((m.get("peak_rss_gb", 0) for m in entry["memory"]), default=None)
+            print(f"{size:5s} {name:22s} {_spread(ours):>28s}   {_spread(theirs):>18s}   {ratio_text:>16s}  "
+                  f"{gflops:6.1f} ({100 * gflops / reference:3.0f} %)   "
+                  f"{'-' if rss is None else f'{rss:.2f} GB'}")
+            if size == sizes[0] and name in ("baseline", "blstm[lstmp]") and ratios:
+                last[network] = (statistics.median(ours), 100 * statistics.median(ratios))
+    if "baseline" in last and "blstm" in last:
+        print(f"baseline {last['baseline'][0]:.0f} frames/s ({last['baseline'][1]:.0f} % of plain TF), "
+              f"blstm {last['blstm'][0]:.0f} frames/s ({last['blstm'][1]:.0f} % of plain TF)")
+
+
+def _spread(values):
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
+
+
+if __name__ == "__main__":
+    main()
