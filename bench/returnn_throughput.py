@@ -42,8 +42,7 @@ def main():
     with h5py.File(os.path.join(corpus, "train.hdf"), "r") as file:
         frames = int(file["targets/data/classes"].shape[0])
     network = tiny_setup.tiny_network() if args.small else baseline_network()
-    config = tiny_setup.tiny_config(corpus, network=network, tf_session_opts={
-        "intra_op_parallelism_threads": args.threads, "inter_op_parallelism_threads": 1})
+    config = tiny_setup.tiny_config(corpus, network=network)  # threads: the job's, from cpu_rqmt
 
     job = ReturnnTrainingJob(config, num_epochs=args.epochs, cpu_rqmt=args.threads)
     start = time.time()

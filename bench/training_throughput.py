@@ -115,7 +115,7 @@ def write_corpus(path, total_frames, seed=1, min_frames=80, max_frames=400):
     import numpy as np
     from returnn.datasets.hdf import SimpleHDFWriter
 
-    from setups.networks import samples_for_frames
+    from recipe.corpus.frontend_geometry import samples_for_frames
 
     rng = np.random.default_rng(seed)
     writer = SimpleHDFWriter(path, dim=1, ndim=2, extra_type={"classes": (NUM_CLASSES, 1, "int32")})

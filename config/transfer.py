@@ -159,8 +159,11 @@ def build(profile):
             **{name: [] for name in variants}}
 
     # The transferred layers must exist in both networks before anything is trained.
-    baseline_network = networks.baseline_network(batch_independent, **profile["baseline"]["network"])
-    blstm_network = networks.blstm_network(batch_independent=batch_independent, **profile["blstm"]["network"])
+    fast = profile["fast_formulation"]
+    baseline_network = networks.baseline_network(batch_independent, fast_formulation=fast,
+                                                 **profile["baseline"]["network"])
+    blstm_network = networks.blstm_network(batch_independent=batch_independent, fast_formulation=fast,
+                                           **profile["blstm"]["network"])
     for network_name, network in (("baseline_network", baseline_network), ("blstm_network", blstm_network)):
         check_layer_names(network, networks.TRANSFERRED_LAYERS, "config/transfer.py", network_name=network_name,
                           defined_in=f"{networks.__file__} (TRANSFERRED_LAYERS, {network_name})")

@@ -83,6 +83,10 @@ SCHEMA = {
     }, nullable=True),
     "batch_independent": Key(bool, "the variant of both networks whose outputs do not depend on batching "
                                    "(setups/networks.py)"),
+    "fast_formulation": Key(bool, "both networks written in the layers TF runs fast on a CPU: conv_2 as a 1-D "
+                                  "convolution, the baseline's window_1 + lin_1 as one convolution; the same "
+                                  "function with other parameter shapes, so other job ids (setups/networks.py)",
+                            default=False),
     "baseline": trained_model(network_sizes("the CNN-DNN baseline", **{
         "conv_1_channels": Key(int, "conv_1 filters", min=1, optional=True),
         "conv_2_channels": Key(int, "conv_2 filters", min=1, optional=True),

@@ -48,7 +48,8 @@ class ExperimentReportJob(Job):
     report runs once all results exist. Intervals and tests need the per-utterance results (``per_sequence``,
     ``per_utterance``); without them those cells stay empty. Training time, when not given, is the run time the
     worker recorded for the training job (``used_time`` in the ``usage.run.*`` files of the job directory holding
-    ``learning_rates``). ``significance``: the (dataset, measure) whose p-values and intervals the table shows (all
+    ``learning_rates``); peak memory is what the training recorded beside it (``peak_memory.json``; the largest
+    over the seeds). ``significance``: the (dataset, measure) whose p-values and intervals the table shows (all
     of them are in the JSON); default the last dataset's WER. The "Environment" section shows, per experiment, the
     versions, setup commit, host and device recorded in the job directory of its first run
     (:mod:`recipe.report.environment_table`).
@@ -164,6 +165,9 @@ class ExperimentReportJob(Job):
         row["training_time"] = _number(run.get("training_time"))
         if row["training_time"] is None and run.get("learning_rates") is not None:
             row["training_time"] = recorded_run_time(_path_string(run["learning_rates"]))
+        row["peak_memory"] = None
+        if run.get("learning_rates") is not None:
+            row["peak_memory"] = recorded_peak_memory(_path_string(run["learning_rates"]))
         return row
 
     def _row(self, experiment, per_seed, utterances):
@@ -189,6 +193,7 @@ class ExperimentReportJob(Job):
                 row[f"{key}_ci"] = None if interval is None else list(interval)
         row["num_params"] = per_seed[0]["num_params"]
         row["training_time"] = mean_and_std([run["training_time"] for run in per_seed])[0]
+        row["peak_memory"] = largest_peak_memory([run["peak_memory"] for run in per_seed])
         settings = experiment.get("settings")
         row["settings"] = settings if isinstance(settings, (dict, type(None))) else str(settings)
         row["job_ids"] = [run["job_id"] for run in per_seed]
@@ -358,6 +363,26 @@ def recorded_run_time(output_file):
         except (OSError, ValueError, SyntaxError, KeyError, TypeError):
             continue
     return total if found else None
+
+
+def largest_peak_memory(records):
+    """The largest peak RSS and GPU memory over several runs' records (None where no run recorded one)."""
+    records = [record for record in records if record]
+    if not records:
+        return None
+    return {key: max((record[key] for record in records if record.get(key) is not None), default=None)
+            for key in ("peak_rss_gb", "peak_gpu_memory_gb")}
+
+
+def recorded_peak_memory(output_file):
+    """The peak memory ReturnnTrainingJob recorded beside its output ``output_file`` (``peak_memory.json`` in the
+    same output directory: peak RSS and GPU memory in GB), or None if not recorded."""
+    from recipe.returnn.peak_memory import read_peak_memory
+
+    record = read_peak_memory(os.path.join(os.path.dirname(os.path.abspath(output_file)), "peak_memory.json"))
+    if record is None:
+        return None
+    return {key: record.get(key) for key in ("peak_rss_gb", "peak_gpu_memory_gb")}
 
 
 def count_checkpoint_parameters(checkpoint):

@@ -51,14 +51,14 @@ def table_columns(datasets, references=(), significance=None):
         columns += [(f"{dataset}_{name}_ci", f"{dataset} {header} 95 % CI")]
     for reference in dict.fromkeys(references):
         columns += [(f"p_{reference}", f"p vs {reference} ({dataset} {measure.upper()})")]
-    columns += [("num_params", "params"), ("training_time", "training time"), ("settings", "settings"),
-                ("job_ids", "job ids")]
+    columns += [("num_params", "params"), ("training_time", "training time"), ("peak_memory", "peak memory"),
+                ("settings", "settings"), ("job_ids", "job ids")]
     return columns
 
 
 def format_value(key, value):
-    """A cell's text: rates in %, CE with 3 decimals, parameters in k/M, times as h:mm:ss, lists comma-separated,
-    "-" when unknown."""
+    """A cell's text: rates in %, CE with 3 decimals, parameters in k/M, times as h:mm:ss, peak memory in GB, lists
+    comma-separated, "-" when unknown."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, (list, tuple)):
@@ -74,6 +74,11 @@ def format_value(key, value):
     if key == "training_time":
         seconds = int(round(value))
         return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    if key == "peak_memory":
+        parts = [f"{value['peak_rss_gb']:.2f} GB RSS"] if value.get("peak_rss_gb") is not None else []
+        if value.get("peak_gpu_memory_gb") is not None:
+            parts.append(f"{value['peak_gpu_memory_gb']:.2f} GB GPU")
+        return ", ".join(parts) or "-"
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
     return str(value)

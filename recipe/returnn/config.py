@@ -16,8 +16,9 @@ from recipe.atomic_output import write_atomically
 from recipe.returnn.python_code import Constant, PythonFunction, hashed_source, merge_definitions
 from recipe.sis_api import sisyphus, tk
 
-RESULT_NEUTRAL_KEYS = ("device", "log", "log_verbosity", "model", "tf_log_dir")
-"""Keys that never change a result and so belong in post_config (never hashed)."""
+RESULT_NEUTRAL_KEYS = ("device", "log", "log_verbosity", "model", "tf_log_dir", "tf_session_opts")
+"""Keys that never change a result and so belong in post_config (never hashed). ``tf_session_opts`` holds thread
+counts and GPU memory options (the jobs set the threads from their cpu rqmt)."""
 
 
 class CodeWrapper:

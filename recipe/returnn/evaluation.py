@@ -4,7 +4,7 @@ import os
 
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
-from recipe.returnn.launcher import task_rqmt
+from recipe.returnn.launcher import task_rqmt, thread_post_config
 from recipe.returnn.progress import PROGRESS_LOG, describe_pass, progress_log_settings, read_progress
 from recipe.returnn.training import check_tensorflow_backend
 from recipe.sis_api import Job, Task
@@ -119,9 +119,10 @@ class ReturnnEvalJob(Job):
         scores, per_sequence = {}, {}
         for name, dataset in sorted(self.eval_datasets.items()):
             per_seq_file = os.path.abspath(f"eval.{name}.per_seq.txt")
-            config = eval_config(self.returnn_config, self.model_checkpoint, dataset, self.loss_name).updated(
-                post_config={"device": self.device, **progress_log_settings(self.log_verbosity),
-                             "eval_output_file_per_seq": per_seq_file})
+            config = eval_config(self.returnn_config, self.model_checkpoint, dataset, self.loss_name)
+            config = config.updated(post_config={"device": self.device, **progress_log_settings(self.log_verbosity),
+                                                 "eval_output_file_per_seq": per_seq_file,
+                                                 **thread_post_config(config, self.rqmt["cpu"])})
             config_file = os.path.abspath(f"eval.{name}.config")
             config.write(config_file, header_comment=f"evaluation of {self.model_checkpoint} on {name!r}")
             run_returnn(config_file, python_exe=self.returnn_python_exe, cpu_threads=self.rqmt["cpu"],

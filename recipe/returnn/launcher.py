@@ -11,6 +11,7 @@ import sys
 
 from recipe.returnn.error_hints import hint_for
 from recipe.returnn.error_line import ErrorLineFinder, shorten
+from recipe.returnn.peak_memory import GpuMemoryPoller, wait_reporting_peak_rss
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TAIL_LINE_CHARS = 1000
@@ -40,6 +41,21 @@ def task_rqmt(job_name, device, cpu, mem, time):
     if device not in ("cpu", "gpu"):
         raise ValueError(f"{job_name}(device={device!r}): use 'cpu' or 'gpu'")
     return {"cpu": cpu, "mem": mem, "time": time, "gpu": 1 if device == "gpu" else 0}
+
+
+TF_INTER_OP_THREADS = 1
+"""TensorFlow's inter-op pool: ops run one after another, each on all cores of the intra-op pool (measured with
+bench/training_throughput.py; a second inter-op thread oversubscribes the cores)."""
+
+
+def thread_post_config(returnn_config, cpu_threads):
+    """``{"tf_session_opts": ...}`` for a job's post_config (never hashed, like device and rqmt): TensorFlow's
+    intra-op pool as large as the task's ``cpu`` rqmt, the inter-op pool :data:`TF_INTER_OP_THREADS`; options the
+    user's post_config sets in its own ``tf_session_opts`` win."""
+    options = {"intra_op_parallelism_threads": max(1, int(cpu_threads)),
+               "inter_op_parallelism_threads": TF_INTER_OP_THREADS}
+    options.update(returnn_config.post_config.get("tf_session_opts") or {})
+    return {"tf_session_opts": options}
 
 
 def returnn_command(config_file, python_exe=None, extra_args=()):
@@ -85,7 +101,9 @@ def run_returnn(config_file, *, python_exe=None, cpu_threads=1, device="cpu", ex
     code 137) is raised as ``subprocess.CalledProcessError(137)``: the worker then tells a ``kill -9`` from out of
     memory (sislite/termination.py) and the task is resubmitted, not failed.
 
-    ``device="gpu"`` without a visible GPU runs on the CPU (``++device cpu``) and says so in the log."""
+    ``device="gpu"`` without a visible GPU runs on the CPU (``++device cpu``) and says so in the log. Returns the
+    run's peak memory: ``{"peak_rss_gb": .., "peak_gpu_memory_gb": .. (None on the CPU)}``, also printed to the log
+    (see :mod:`recipe.returnn.peak_memory`)."""
     stream = stream or sys.stdout
     use_gpu = device == "gpu" and gpu_present()
     args = list(extra_args)
@@ -99,21 +117,26 @@ def run_returnn(config_file, *, python_exe=None, cpu_threads=1, device="cpu", ex
     process = subprocess.Popen(command, cwd=cwd, env=returnn_environment(cpu_threads, use_gpu),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                preexec_fn=_die_with_parent, text=True, errors="replace", bufsize=1)
+    gpu_memory = GpuMemoryPoller(process.pid) if use_gpu else None
     try:
         for line in process.stdout:
             stream.write(line)
             line = ANSI_ESCAPE.sub("", line.rstrip("\n"))
             error_lines.feed(line)
             tail.append(shorten(line, TAIL_LINE_CHARS) if len(line) > TAIL_LINE_CHARS else line)
-        returncode = process.wait()
+        returncode, peak_rss_gb = wait_reporting_peak_rss(process)
     except BaseException:
         process.kill()
         process.wait()
         raise
     finally:
+        peak_gpu_gb = gpu_memory.stop() if gpu_memory is not None else None
         stream.flush()
     if returncode == 0:
-        return
+        peak = {"peak_rss_gb": round(peak_rss_gb, 3),
+                "peak_gpu_memory_gb": None if peak_gpu_gb is None else round(peak_gpu_gb, 3)}
+        print(f"recipe.returnn: peak memory {peak}", file=stream, flush=True)
+        return peak
     if returncode in (137, -signal.SIGKILL):
         raise subprocess.CalledProcessError(137, command)
     error_line = error_lines.error_line()

@@ -5,7 +5,7 @@ import re
 
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
-from recipe.returnn.launcher import task_rqmt
+from recipe.returnn.launcher import task_rqmt, thread_post_config
 from recipe.returnn.progress import PROGRESS_LOG, describe_training, progress_log_settings, read_progress
 from recipe.sis_api import Job, Task
 
@@ -45,7 +45,9 @@ class ReturnnTrainingJob(Job):
 
     Outputs: ``out_returnn_config_file`` (the config as run, runnable by hand), ``out_model_dir``,
     ``out_checkpoints`` ({epoch: Checkpoint}, each available as soon as its files exist), ``out_learning_rates``
-    (copied when training ends), ``out_plot_se`` (PNG of train/dev score and error per epoch).
+    (copied when training ends), ``out_plot_se`` (PNG of train/dev score and error per epoch),
+    ``out_peak_memory`` (JSON: peak RSS and GPU memory of RETURNN, the maximum over the runs of a resumed training;
+    see :mod:`recipe.returnn.peak_memory`).
 
     Finished when the tasks create_files, run (resumable: a killed run continues from its last checkpoint) and plot
     are done and the checkpoint of ``num_epochs`` exists. With a raised ``num_epochs`` a finished job reopens: the
@@ -77,6 +79,7 @@ class ReturnnTrainingJob(Job):
         self.out_learning_rates = self.output_path("learning_rates")
         self.out_model_dir = self.output_path("models", directory=True)
         self.out_plot_se = self.output_path("score_and_error.png")
+        self.out_peak_memory = self.output_path("peak_memory.json")
         self.out_checkpoints = {epoch: Checkpoint(self.output_path(f"models/epoch.{epoch:03d}.index"))
                                 for epoch in self.checkpoint_epochs()}
 
@@ -112,11 +115,11 @@ class ReturnnTrainingJob(Job):
         return sorted(epochs)
 
     def run_config(self):
-        """The config as run: the hashed config plus device, num_epochs, model path and log settings (stdout at
+        """The config as run: the hashed config plus device, num_epochs, model path, thread and log settings (stdout at
         ``log_verbosity``, ``work/returnn.progress.log`` at 5 for :meth:`info`)."""
         post = {"device": self.device, "num_epochs": self.num_epochs, "save_interval": self.save_interval,
                 "model": os.path.join(self.out_model_dir.get_path(), "epoch"),
-                **progress_log_settings(self.log_verbosity)}
+                **progress_log_settings(self.log_verbosity), **thread_post_config(self.returnn_config, self.rqmt["cpu"])}
         if self.keep_epochs is not None:
             post["cleanup_old_models"] = {"keep": sorted(set(self.keep_epochs) | {self.num_epochs})}
         return self.returnn_config.updated(post_config=post)
@@ -133,11 +136,13 @@ class ReturnnTrainingJob(Job):
 
     def run(self):
         from recipe.returnn.launcher import run_returnn
+        from recipe.returnn.peak_memory import record_peak_memory
         from recipe.atomic_output import copy_atomically
 
         self.create_files()  # rewritten on every start: num_epochs may have been raised since
-        run_returnn(self.out_returnn_config_file.get_path(), python_exe=self.returnn_python_exe,
-                    cpu_threads=self.rqmt["cpu"], device=self.device)
+        peak = run_returnn(self.out_returnn_config_file.get_path(), python_exe=self.returnn_python_exe,
+                           cpu_threads=self.rqmt["cpu"], device=self.device)
+        record_peak_memory(self.out_peak_memory.get_path(), peak)
         missing = [epoch for epoch in self.checkpoint_epochs() if not self.out_checkpoints[epoch].exists()]
         if missing:
             raise RuntimeError(f"RETURNN exited successfully but the checkpoints of epochs {missing} are missing in "

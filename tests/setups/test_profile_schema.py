@@ -164,8 +164,8 @@ def parameters(function, leave_out=()):
     ("corpus", SyntheticDigitsCorpusJob.__init__, ("hashed_versions",)),  # from the top-level hashed_versions
     ("corpus_hdf", ImportHdfCorpusJob.__init__, ()),
     ("decoding", DecodeWordsJob.__init__, ("posterior_hdf", "labels", "statistics")),
-    ("baseline.network", networks.baseline_network, ("batch_independent",)),
-    ("blstm.network", networks.blstm_network, ("batch_independent",)),
+    ("baseline.network", networks.baseline_network, ("batch_independent", "fast_formulation")),
+    ("blstm.network", networks.blstm_network, ("batch_independent", "fast_formulation")),
     ("rqmt.train", task_rqmt, ("job_name", "device")),
 ])
 def test_sections_passed_as_arguments_have_exactly_the_arguments(section, function, leave_out):

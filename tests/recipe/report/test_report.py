@@ -218,3 +218,20 @@ def test_comparisons_keep_the_id_of_a_report_without_them(experiments):
     assert ExperimentReportJob(experiments).job_id() == ExperimentReportJob(experiments, comparisons=()).job_id()
     assert ExperimentReportJob(experiments, comparisons=[("baseline", "nothing yet")]).job_id() != \
         ExperimentReportJob(experiments).job_id()
+
+
+def test_peak_memory_recorded_by_the_training_is_a_column(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    recorded = fake_training_dir(tmp_path, "recorded")
+    (tmp_path / "work" / "recorded" / "output" / "peak_memory.json").write_text(
+        json.dumps({"peak_rss_gb": 1.234, "peak_gpu_memory_gb": None, "runs": 2}))
+    job = ExperimentReportJob([{"name": "recorded", "learning_rates": recorded},
+                               {"name": "older", "learning_rates": fake_training_dir(tmp_path, "older")}])
+    make_output_dirs(job)
+    job.run()
+    rows = json.load(open(job.out_json.get_path()))["rows"]
+    assert rows[0]["peak_memory"] == {"peak_rss_gb": 1.234, "peak_gpu_memory_gb": None}
+    assert rows[1]["peak_memory"] is None  # trained before peaks were recorded
+    markdown = open(job.out_markdown.get_path()).read()
+    assert "| peak memory |" in markdown and "1.23 GB RSS" in markdown
+    assert format_value("peak_memory", {"peak_rss_gb": 2.0, "peak_gpu_memory_gb": 10.5}) == "2.00 GB RSS, 10.50 GB GPU"

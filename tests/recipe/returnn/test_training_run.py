@@ -2,6 +2,7 @@
 raising num_epochs continues the same directory, and a kill -9 between epochs resumes from the last checkpoint."""
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -28,6 +29,9 @@ def test_outputs_of_a_finished_training(trained):
         assert png.read(8) == b"\x89PNG\r\n\x1a\n"
     config_text = open(job.out_returnn_config_file.get_path()).read()
     assert "num_epochs = 2" in config_text and "device = 'cpu'" in config_text
+    peak = json.load(open(job.out_peak_memory.get_path()))
+    assert peak["peak_rss_gb"] > 0.05 and peak["peak_gpu_memory_gb"] is None and peak["runs"] == 1
+    assert "recipe.returnn: peak memory {'peak_rss_gb': " in log
 
 
 def test_written_config_runs_by_hand(trained, tmp_path):

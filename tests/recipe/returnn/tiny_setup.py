@@ -66,7 +66,6 @@ def tiny_config(corpus_dir, network=None, post_config=None, **settings):
         "max_seqs": 4,
         "learning_rate": 0.01,
         "optimizer": {"class": "adam"},
-        "tf_session_opts": {"intra_op_parallelism_threads": 1, "inter_op_parallelism_threads": 1},
     }
     config.update(settings)
     return ReturnnConfig(config, post_config)
