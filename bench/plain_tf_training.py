@@ -106,6 +106,9 @@ def build_model(kind, sizes, num_classes):
 def train(spec):
     import tensorflow as tf
 
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        tf.config.experimental.set_memory_growth(gpu, True)  # as the jobs run RETURNN (allow_growth)
     if spec.get("threads"):
         tf.config.threading.set_intra_op_parallelism_threads(spec["threads"]["intra"])
         tf.config.threading.set_inter_op_parallelism_threads(spec["threads"]["inter"])
@@ -129,16 +132,20 @@ def train(spec):
 
     rng = np.random.default_rng(1)
     for epoch in range(1, spec["epochs"] + 1):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         batches = epoch_batches(audio, labels, spec["batch_size"], spec["max_seqs"], rng)
         for x, y, n in batches:
             loss = step(x, y, n)
         float(loss)
-        seconds = time.perf_counter() - start
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
         frames = int(sum(int(n.sum()) for _, _, n in batches))
-        print(json.dumps({"epoch": epoch, "seconds": seconds, "frames": frames, "steps": len(batches)}), flush=True)
-    peak_rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
-    print(json.dumps({"peak_memory": {"peak_rss_gb": round(peak_rss_gb, 3)}}), flush=True)
+        print(json.dumps({"epoch": epoch, "seconds": seconds, "cpu_seconds": cpu_seconds, "frames": frames,
+                          "steps": len(batches)}), flush=True)
+    peak = {"peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 3),
+            "peak_gpu_memory_gb": None}
+    if gpus:
+        peak["peak_gpu_memory_gb"] = round(tf.config.experimental.get_memory_info("GPU:0")["peak"] / 1024 ** 3, 3)
+    print(json.dumps({"peak_memory": peak}), flush=True)
 
 
 if __name__ == "__main__":

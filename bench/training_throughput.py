@@ -67,14 +67,16 @@ MATMUL_PROBE = r"""
 import json, sys, time
 import numpy as np
 threads = int(sys.argv[1])
-def best(fn, repeats):
+clock = time.process_time if sys.argv[2] == "cpu" else time.perf_counter
+def best(fn, repeats, clock=time.perf_counter):
     fn(); times = []
     for _ in range(repeats):
-        start = time.perf_counter(); fn(); times.append(time.perf_counter() - start)
+        start = clock(); fn(); times.append(clock() - start)
     return min(times)
 result = {}
 a = np.random.rand(2048, 2048).astype(np.float32); b = np.random.rand(2048, 2048).astype(np.float32)
 result["numpy_2048"] = 2 * 2048 ** 3 / best(lambda: a @ b, 5) / 1e9
+result["numpy_2048_cpu"] = threads * 2 * 2048 ** 3 / best(lambda: a @ b, 5, time.process_time) / 1e9
 try:
     from threadpoolctl import threadpool_info
     result["blas"] = ", ".join(f"{i['internal_api']} {i.get('architecture')} {i['num_threads']} threads"
@@ -86,24 +88,29 @@ tf.config.threading.set_intra_op_parallelism_threads(threads)
 tf.config.threading.set_inter_op_parallelism_threads(1)
 device = "/GPU:0" if tf.config.list_physical_devices("GPU") else "/CPU:0"
 with tf.device(device):
-    ta, tb = tf.constant(a), tf.constant(b)
-    result["tf_2048"] = 2 * 2048 ** 3 / best(lambda: tf.matmul(ta, tb).numpy(), 5) / 1e9
+    size = 8192 if device == "/GPU:0" else 2048
+    ta, tb = tf.random.uniform([size, size]), tf.random.uniform([size, size])
+    product = tf.function(lambda: tf.reduce_sum(tf.matmul(ta, tb)))
+    result["tf_size"] = size
+    result["tf_2048"] = 2 * size ** 3 / best(lambda: product().numpy(), 5) / 1e9
+    result["tf_2048_cpu"] = threads * 2 * size ** 3 / best(lambda: product().numpy(), 5, time.process_time) / 1e9
     for batch, n in ((8, 128), (32, 128), (8, 512), (32, 512)):
         x, w = tf.random.normal([batch, n]), tf.random.normal([n, 4 * n])
         step = tf.function(lambda x, w: tf.matmul(x, w))
         loop = tf.function(lambda x, w: tf.foldl(lambda acc, _: tf.tanh(tf.matmul(acc, w)[:, :n]), tf.range(200), x))
-        seconds = best(lambda: loop(x, w).numpy(), 3) / 200
-        result[f"tf_step_{batch}x{n}"] = 2 * batch * n * 4 * n / seconds / 1e9
+        seconds = best(lambda: loop(x, w).numpy(), 3, clock) / 200
+        result[f"tf_step_{batch}x{n}"] = (threads if clock is time.process_time else 1) * 2 * batch * n * 4 * n / seconds / 1e9
 print(json.dumps(result))
 """
 
 
-def machine_limits(threads):
-    """Matmul GFLOP/s: numpy 2048x2048 (OPENBLAS_CORETYPE/L2_SIZE unset), tf.matmul 2048x2048, and one time step of
-    an LSTM-sized recurrence (tf, 200 dependent steps) for a few batch/cell sizes."""
+def machine_limits(threads, clock):
+    """Matmul GFLOP/s: numpy 2048x2048 (OPENBLAS_CORETYPE/L2_SIZE unset), tf.matmul 2048x2048 (each per second of
+    wall time and per ``threads`` seconds of CPU time, ``*_cpu``), and one time step of an LSTM-sized recurrence
+    (tf, 200 dependent steps; by ``clock``) for a few batch/cell sizes."""
     env = {key: value for key, value in os.environ.items() if key not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     env.update({"OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "2"})
-    output = subprocess.run([sys.executable, "-c", MATMUL_PROBE, str(threads)], env=env, check=True,
+    output = subprocess.run([sys.executable, "-c", MATMUL_PROBE, str(threads), clock], env=env, check=True,
                             capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -152,17 +159,32 @@ def returnn_config(spec):
     hyper = profile[spec["network"]]
     settings = returnn_settings(profile, _Corpus(spec["train_hdf"]), hyper)
     settings.pop("dev")
-    sizes = dict(hyper["network"])
+    sizes = {**hyper["network"], "fast_formulation": spec["fast_formulation"]}
     if spec["network"] == "baseline":
         net = networks.baseline_network(profile["batch_independent"], **sizes)
     else:
-        net = networks.blstm_network(batch_independent=profile["batch_independent"], lstm_unit=spec["unit"], **sizes)
-    settings.update(spec.get("extra_settings", {}))
+        net = networks.blstm_network(batch_independent=profile["batch_independent"],
+                                     **{**sizes, "lstm_unit": spec["unit"]})
     return ReturnnConfig({**settings, "network": net}), profile
 
 
+def children_cpu_seconds():
+    """User + system CPU seconds of this process's living child processes (RETURNN, started by the job)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
 class _TimedLines:
-    """A text stream that remembers when each line arrived (RETURNN's output, copied line by line)."""
+    """A text stream that remembers when each line arrived (RETURNN's output, copied line by line), and for the
+    epoch start/end lines also the CPU seconds RETURNN had used by then."""
 
     def __init__(self):
         self.lines, self._partial = [], ""
@@ -171,7 +193,9 @@ class _TimedLines:
         now = time.perf_counter()
         self._partial += text
         *complete, self._partial = self._partial.split("\n")
-        self.lines += [(now, line) for line in complete]
+        for line in complete:
+            marks = EPOCH_START.match(line) or EPOCH_END.match(line)
+            self.lines.append((now, children_cpu_seconds() if marks else None, line))
         return len(text)
 
     def flush(self):
@@ -195,15 +219,16 @@ def run_returnn_job(spec):
     try:
         run_task(job, "run", stdout=log)
     except Exception:
-        sys.stderr.write("\n".join(line for _, line in log.lines[-60:]) + "\n")
+        sys.stderr.write("\n".join(line for _, _, line in log.lines[-60:]) + "\n")
         raise
-    starts = {int(m.group(1)): t for t, m in ((t, EPOCH_START.match(line)) for t, line in log.lines) if m}
-    for t, line in log.lines:
+    starts = {int(m.group(1)): (t, cpu) for t, cpu, m in ((t, cpu, EPOCH_START.match(line))
+                                                          for t, cpu, line in log.lines) if m}
+    for t, cpu, line in log.lines:
         match = EPOCH_END.match(line)
         if match:
             epoch = int(match.group(1))
-            print(json.dumps({"epoch": epoch, "seconds": t - starts[epoch], "frames": spec["frames"],
-                              "steps": int(match.group(2))}), flush=True)
+            print(json.dumps({"epoch": epoch, "seconds": t - starts[epoch][0], "cpu_seconds": cpu - starts[epoch][1],
+                              "frames": spec["frames"], "steps": int(match.group(2))}), flush=True)
     record = os.path.join(job._sis_path(abspath=True), "output", "peak_memory.json")
     if os.path.exists(record):
         with open(record) as file:
@@ -215,11 +240,10 @@ def run_worker(kind, spec):
     """One training in a subprocess; returns (epoch dicts, other dicts it printed: its peak memory)."""
     script = os.path.join(REPO, "bench", "plain_tf_training.py") if kind == "plain_tf" else os.path.abspath(__file__)
     args = [sys.executable, script] + (["--worker"] if kind == "returnn" else []) + [json.dumps(spec)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": REPO}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": REPO,
+           "OMP_NUM_THREADS": str(spec.get("threads") or 2)}
     if spec["device"] == "cpu":
         env.update({"CUDA_VISIBLE_DEVICES": "", "DISABLE_CUDA": "1"})
-    threads = spec.get("threads") or 2
-    env.update({"OMP_NUM_THREADS": str(threads)})
     process = subprocess.run(args, env=env, capture_output=True, text=True)
     if process.returncode != 0:
         raise RuntimeError(f"{kind} training failed ({spec['network']}, {spec['size']}):\n{process.stderr[-4000:]}")
@@ -227,21 +251,45 @@ def run_worker(kind, spec):
     return [r for r in records if "epoch" in r], [r for r in records if "epoch" not in r]
 
 
-def steady_frames_per_second(epochs):
-    """Frames/s over the epochs after the first."""
+def steady_frames_per_second(epochs, cores=None):
+    """Frames/s over the epochs after the first: per second of wall time, or with ``cores`` per ``cores`` seconds
+    of CPU time (what the training would reach on that many otherwise idle cores: CPU time hardly grows when other
+    processes share the cores, wall time does)."""
     later = [epoch for epoch in epochs if epoch["epoch"] > 1] or epochs
-    return sum(epoch["frames"] for epoch in later) / sum(epoch["seconds"] for epoch in later)
+    seconds = sum(epoch["cpu_seconds"] / cores if cores else epoch["seconds"] for epoch in later)
+    return sum(epoch["frames"] for epoch in later) / seconds
 
 
-def uptime():
+def load():
     with open("/proc/loadavg") as file:
         return "load " + " ".join(file.read().split()[:3])
+
+
+def plan(args):
+    """[(size, network, variant)] of one repeat; variant is "plain_tf" or (formulation, unit)."""
+    runs = []
+    for size in args.sizes.split(","):
+        for network in args.networks.split(","):
+            runs.append((size, network, "plain_tf"))
+            units = args.units.split(",") if network == "blstm" else ["-"]
+            runs += [(size, network, (formulation, unit)) for formulation in args.formulations.split(",")
+                     for unit in units]
+    return runs
+
+
+def label(network, variant):
+    if variant == "plain_tf":
+        return f"{network} plain TF"
+    formulation, unit = variant
+    return f"{network}{'' if unit == '-' else f'[{unit}]'} {formulation}"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--networks", default="baseline,blstm")
     parser.add_argument("--sizes", default="demo,full")
+    parser.add_argument("--formulations", default="as_written,fast",
+                        help="as_written (the user's layers) and/or fast (the profile's fast_formulation)")
     parser.add_argument("--units", default="lstmp", help="BLSTM rec units to measure (comma separated)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3, help="epochs per training; the first is warm-up")
@@ -249,90 +297,91 @@ def main():
     parser.add_argument("--frames-full", type=int, default=5000, help="frames per epoch at full sizes")
     parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"))
     parser.add_argument("--threads", type=int, default=None, help="cpu threads (default: the profile's cpu rqmt)")
-    parser.add_argument("--skip-plain-tf", action="store_true")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default=None,
+                        help="frames/s per second of wall time, or per --threads seconds of CPU time (default: cpu "
+                             "on the CPU, where other processes share the cores; wall on a GPU)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("spec", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         run_returnn_job(json.loads(args.spec))
         return
+    from setups import profiles
 
-    print(f"# {uptime()}, {os.cpu_count()} cpus, device {args.device}", flush=True)
-    threads = args.threads or 2
-    limits = machine_limits(threads)
-    print(f"# matmul float32 2048x2048: numpy {limits['numpy_2048']:.1f} GFLOP/s ({limits['blas']}), "
-          f"tf {limits['tf_2048']:.1f} GFLOP/s", flush=True)
-    print("# one LSTM time step's matmul [batch, n] x [n, 4n] in a 200-step loop (tf): " +
+    cores = args.threads or 2
+    clock = args.clock or ("wall" if args.device == "gpu" else "cpu")
+    print(f"# {load()}, {os.cpu_count()} cpus, device {args.device}", flush=True)
+    limits = machine_limits(cores, clock)
+    print(f"# matmul float32: numpy 2048x2048 {limits['numpy_2048']:.1f} GFLOP/s wall, "
+          f"{limits['numpy_2048_cpu']:.1f} per {cores} CPU-s ({limits['blas']}); tf {limits['tf_size']}x"
+          f"{limits['tf_size']} {limits['tf_2048']:.1f} wall, {limits['tf_2048_cpu']:.1f} per {cores} CPU-s",
+          flush=True)
+    print(f"# one LSTM time step's matmul [batch, n] x [n, 4n] in a 200-step loop (tf, by {clock} time): " +
           ", ".join(f"{key[8:]} {value:.1f}" for key, value in limits.items() if key.startswith("tf_step_")) +
           " GFLOP/s", flush=True)
-    reference = limits["numpy_2048"]
+    reference_name = "tf.matmul (GPU)" if args.device == "gpu" else "numpy matmul"
+    reference = limits["tf_2048"] if args.device == "gpu" else limits["numpy_2048" + ("_cpu" if clock == "cpu" else "")]
     base = tempfile.mkdtemp(prefix="training_throughput_")
-    sizes, networks = args.sizes.split(","), args.networks.split(",")
+    sizes = args.sizes.split(",")
     corpora = {size: os.path.join(base, f"{size}.hdf") for size in sizes}
     frames = {size: write_corpus(corpora[size], getattr(args, f"frames_{size}")) for size in sizes}
     results = {}
     for repeat in range(args.repeats):
-        for size in sizes:
-            for network in networks:
-                units = args.units.split(",") if network == "blstm" else ["-"]
-                for unit in units:
-                    kinds = ["returnn"] + ([] if args.skip_plain_tf or unit not in ("-", units[0]) else ["plain_tf"])
-                    if repeat % 2:
-                        kinds.reverse()  # A B, B A: neither side always runs first
-                    for kind in kinds:
-                        workdir = tempfile.mkdtemp(prefix=f"{kind}_", dir=base)
-                        spec = {"network": network, "size": size, "unit": unit if unit != "-" else "lstmp",
-                                "train_hdf": corpora[size], "frames": frames[size], "epochs": args.epochs,
-                                "device": args.device, "threads": args.threads, "workdir": workdir,
-                                "sizes": network_sizes(network, size), "num_classes": NUM_CLASSES,
-                                "learning_rate": 1e-3, "batch_size": 160000, "max_seqs": 32}
-                        from setups import profiles
-
-                        spec.update({key: profiles.get_profile(size)["training"][key]
-                                     for key in ("batch_size", "max_seqs")})
-                        start = time.perf_counter()
-                        epochs, extra = run_worker(kind, spec)
-                        fps = steady_frames_per_second(epochs)
-                        name = network if unit == "-" else f"blstm[{unit}]"
-                        key = (size, name, kind)
-                        results.setdefault(key, {"fps": [], "memory": []})
-                        results[key]["fps"].append(fps)
-                        results[key]["memory"] += [r["peak_memory"] for r in extra if "peak_memory" in r]
-                        gflops = fps * training_flops_per_frame(network, spec["sizes"]) / 1e9
-                        print(f"{size:5s} {name:22s} {kind:8s} repeat {repeat + 1}: {fps:8.0f} frames/s "
-                              f"{gflops:6.1f} GFLOP/s  ({len(epochs)} epochs, {epochs[-1]['steps']} steps/epoch, "
-                              f"{time.perf_counter() - start:5.1f} s wall, {uptime()})", flush=True)
-    print(f"# {uptime()}")
-    print("\nsize  network                 ReturnnTrainingJob frames/s    plain TF frames/s    ratio   GFLOP/s "
-          f"(% of numpy matmul {reference:.0f})   peak RSS")
-    last = {}
-    for size in sizes:
-        for (rsize, name, kind), entry in results.items():
-            if rsize != size or kind != "returnn":
-                continue
-            ours = entry["fps"]
-            theirs = results.get((size, name.split("[")[0] if name.startswith("blstm[lstmp") else name, "plain_tf"),
-                                 results.get((size, "blstm[lstmp]", "plain_tf"), {"fps": []}))["fps"]
-            network = name.split("[")[0]
-            gflops = statistics.median(ours) * training_flops_per_frame(network, network_sizes(network, size)) / 1e9
-            ratios = [a / b for a, b in zip(ours, theirs)]
-            ratio_text = (f"{100 * statistics.median(ratios):5.1f} % ({100 * min(ratios):.0f}-{100 * max(ratios):.0f})"
-                          if ratios else "   -")
-            rss = max((m.get("peak_rss_gb", 0) for m in entry["memory"]), default=None)
-            print(f"{size:5s} {name:22s} {_spread(ours):>28s}   {_spread(theirs):>18s}   {ratio_text:>16s}  "
-                  f"{gflops:6.1f} ({100 * gflops / reference:3.0f} %)   "
-                  f"{'-' if rss is None else f'{rss:.2f} GB'}")
-            if size == sizes[0] and name in ("baseline", "blstm[lstmp]") and ratios:
-                last[network] = (statistics.median(ours), 100 * statistics.median(ratios))
-    if "baseline" in last and "blstm" in last:
-        print(f"baseline {last['baseline'][0]:.0f} frames/s ({last['baseline'][1]:.0f} % of plain TF), "
-              f"blstm {last['blstm'][0]:.0f} frames/s ({last['blstm'][1]:.0f} % of plain TF)")
+        runs = plan(args)
+        for size, network, variant in (runs if repeat % 2 == 0 else runs[::-1]):  # A B ..., then ... B A
+            training = profiles.get_profile(size)["training"]
+            formulation, unit = ("as_written", "lstmp") if variant == "plain_tf" else variant
+            spec = {"network": network, "size": size, "unit": "lstmp" if unit == "-" else unit,
+                    "fast_formulation": formulation == "fast", "train_hdf": corpora[size], "frames": frames[size],
+                    "epochs": args.epochs, "device": args.device, "threads": args.threads,
+                    "workdir": tempfile.mkdtemp(dir=base), "sizes": network_sizes(network, size),
+                    "num_classes": NUM_CLASSES, "learning_rate": profiles.get_profile(size)[network]["learning_rate"],
+                    "batch_size": training["batch_size"], "max_seqs": training.get("max_seqs", 32)}
+            start = time.perf_counter()
+            epochs, extra = run_worker("plain_tf" if variant == "plain_tf" else "returnn", spec)
+            wall_fps = steady_frames_per_second(epochs)
+            cpu_fps = steady_frames_per_second(epochs, cores) if args.device == "cpu" else None
+            fps = cpu_fps if clock == "cpu" else wall_fps
+            entry = results.setdefault((size, network, variant), {"fps": [], "rss": [], "gpu": []})
+            entry["fps"].append(fps)
+            for peak in (r["peak_memory"] for r in extra if "peak_memory" in r):
+                entry["rss"].append(peak["peak_rss_gb"])
+                entry["gpu"] += [peak["peak_gpu_memory_gb"]] if peak.get("peak_gpu_memory_gb") is not None else []
+            gflops = fps * training_flops_per_frame(network, spec["sizes"]) / 1e9
+            cpu_text = "" if cpu_fps is None else f" ({cpu_fps:7.0f} per {cores} CPU-s)"
+            print(f"{size:5s} {label(network, variant):30s} repeat {repeat + 1}: {wall_fps:7.0f} frames/s wall"
+                  f"{cpu_text}, {gflops:6.1f} GFLOP/s ({epochs[-1]['steps']} steps/epoch, "
+                  f"{time.perf_counter() - start:5.1f} s, {load()})", flush=True)
+    print(f"# {load()}")
+    print(f"\nframes/s per {'second of wall time' if clock == 'wall' else f'{cores} seconds of CPU time'}, "
+          f"median (min-max) over {args.repeats} repeats; GFLOP/s from the median")
+    print(f"size  {'training':30s} {'frames/s':>26s} {'% of plain TF (min-max)':>24s} "
+          f"{'GFLOP/s':>8s} {'% of ' + reference_name:>20s} {'peak RSS':>9s} {'peak GPU':>9s}")
+    summary = {}
+    for (size, network, variant), entry in results.items():
+        ours, theirs = entry["fps"], results[(size, network, "plain_tf")]["fps"]
+        ratios = [100 * a / b for a, b in zip(ours, theirs)]
+        gflops = statistics.median(ours) * training_flops_per_frame(network, network_sizes(network, size)) / 1e9
+        print(f"{size:5s} {label(network, variant):30s} {_spread(ours, '.0f'):>26s} {_spread(ratios, '.0f'):>24s} "
+              f"{gflops:8.1f} {100 * gflops / reference:19.0f}% {max(entry['rss'], default=0):8.2f}G "
+              f"{max(entry['gpu'], default=0):8.2f}G")
+        summary[(size, network, variant)] = (statistics.median(ours), statistics.median(ratios))
+    formulations, unit = args.formulations.split(","), args.units.split(",")[0]
+    for formulation in formulations:
+        try:
+            baseline = summary[(sizes[0], "baseline", (formulation, "-"))]
+            blstm = summary[(sizes[0], "blstm", (formulation, unit))]
+        except KeyError:
+            continue
+        prefix = "" if formulation == formulations[-1] else f"# {sizes[0]} sizes, {formulation}: "
+        print(f"{prefix}baseline {baseline[0]:.0f} frames/s ({baseline[1]:.0f} % of plain TF), "
+              f"blstm {blstm[0]:.0f} frames/s ({blstm[1]:.0f} % of plain TF)")
 
 
-def _spread(values):
+def _spread(values, spec):
     if not values:
         return "-"
-    return f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
+    return f"{statistics.median(values):{spec}} ({min(values):{spec}}-{max(values):{spec}})"
 
 
 if __name__ == "__main__":

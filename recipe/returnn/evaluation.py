@@ -4,7 +4,7 @@ import os
 
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
-from recipe.returnn.launcher import task_rqmt, thread_post_config
+from recipe.returnn.launcher import session_post_config, task_rqmt
 from recipe.returnn.progress import PROGRESS_LOG, describe_pass, progress_log_settings, read_progress
 from recipe.returnn.training import check_tensorflow_backend
 from recipe.sis_api import Job, Task
@@ -122,7 +122,7 @@ class ReturnnEvalJob(Job):
             config = eval_config(self.returnn_config, self.model_checkpoint, dataset, self.loss_name)
             config = config.updated(post_config={"device": self.device, **progress_log_settings(self.log_verbosity),
                                                  "eval_output_file_per_seq": per_seq_file,
-                                                 **thread_post_config(config, self.rqmt["cpu"])})
+                                                 **session_post_config(config, self.rqmt["cpu"], self.device)})
             config_file = os.path.abspath(f"eval.{name}.config")
             config.write(config_file, header_comment=f"evaluation of {self.model_checkpoint} on {name!r}")
             run_returnn(config_file, python_exe=self.returnn_python_exe, cpu_threads=self.rqmt["cpu"],

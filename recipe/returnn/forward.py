@@ -3,7 +3,7 @@
 import os
 
 from recipe.returnn.evaluation import DATASET_KEYS, RUN_KEYS, ReturnnEvalJob
-from recipe.returnn.launcher import task_rqmt, thread_post_config
+from recipe.returnn.launcher import session_post_config, task_rqmt
 from recipe.returnn.progress import PROGRESS_LOG, describe_pass, progress_log_settings, read_progress
 from recipe.sis_api import Job, Task
 
@@ -72,7 +72,8 @@ class ReturnnForwardJob(Job):
             os.unlink(work_hdf)
         config = forward_config(self.returnn_config, self.model_checkpoint, self.dataset, self.output_layer)
         config = config.updated(post_config={"device": self.device, **progress_log_settings(self.log_verbosity),
-                                             "output_file": work_hdf, **thread_post_config(config, self.rqmt["cpu"])})
+                                             "output_file": work_hdf,
+                                             **session_post_config(config, self.rqmt["cpu"], self.device)})
         config.write(self.out_returnn_config_file, header_comment=f"forward of {self.model_checkpoint}")
         run_returnn(self.out_returnn_config_file.get_path(), python_exe=self.returnn_python_exe,
                     cpu_threads=self.rqmt["cpu"], device=self.device)

@@ -43,17 +43,17 @@ def task_rqmt(job_name, device, cpu, mem, time):
     return {"cpu": cpu, "mem": mem, "time": time, "gpu": 1 if device == "gpu" else 0}
 
 
-TF_INTER_OP_THREADS = 1
-"""TensorFlow's inter-op pool: ops run one after another, each on all cores of the intra-op pool (measured with
-bench/training_throughput.py; a second inter-op thread oversubscribes the cores)."""
-
-
-def thread_post_config(returnn_config, cpu_threads):
+def session_post_config(returnn_config, cpu_threads, device):
     """``{"tf_session_opts": ...}`` for a job's post_config (never hashed, like device and rqmt): TensorFlow's
-    intra-op pool as large as the task's ``cpu`` rqmt, the inter-op pool :data:`TF_INTER_OP_THREADS`; options the
-    user's post_config sets in its own ``tf_session_opts`` win."""
-    options = {"intra_op_parallelism_threads": max(1, int(cpu_threads)),
-               "inter_op_parallelism_threads": TF_INTER_OP_THREADS}
+    intra-op and inter-op pools as large as the task's ``cpu`` rqmt (what RETURNN picks from ``OMP_NUM_THREADS``,
+    now written into the config as run, so a run by hand uses the same; two inter-op threads let the BLSTM's
+    forward and backward LSTM run at once, whose CPU kernels use one core each), and for
+    ``device="gpu"`` GPU memory taken as needed (``allow_growth``: the peak recorded is what TF used, not the whole
+    card); options the user's post_config sets in its own ``tf_session_opts`` win."""
+    threads = max(1, int(cpu_threads))
+    options = {"intra_op_parallelism_threads": threads, "inter_op_parallelism_threads": threads}
+    if device == "gpu":
+        options["gpu_options"] = {"allow_growth": True}
     options.update(returnn_config.post_config.get("tf_session_opts") or {})
     return {"tf_session_opts": options}
 

@@ -5,7 +5,7 @@ import re
 
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
-from recipe.returnn.launcher import task_rqmt, thread_post_config
+from recipe.returnn.launcher import session_post_config, task_rqmt
 from recipe.returnn.progress import PROGRESS_LOG, describe_training, progress_log_settings, read_progress
 from recipe.sis_api import Job, Task
 
@@ -119,7 +119,8 @@ class ReturnnTrainingJob(Job):
         ``log_verbosity``, ``work/returnn.progress.log`` at 5 for :meth:`info`)."""
         post = {"device": self.device, "num_epochs": self.num_epochs, "save_interval": self.save_interval,
                 "model": os.path.join(self.out_model_dir.get_path(), "epoch"),
-                **progress_log_settings(self.log_verbosity), **thread_post_config(self.returnn_config, self.rqmt["cpu"])}
+                **progress_log_settings(self.log_verbosity),
+                **session_post_config(self.returnn_config, self.rqmt["cpu"], self.device)}
         if self.keep_epochs is not None:
             post["cleanup_old_models"] = {"keep": sorted(set(self.keep_epochs) | {self.num_epochs})}
         return self.returnn_config.updated(post_config=post)

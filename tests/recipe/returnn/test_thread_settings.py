@@ -6,7 +6,7 @@ import pytest
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.evaluation import ReturnnEvalJob
 from recipe.returnn.forward import ReturnnForwardJob
-from recipe.returnn.launcher import TF_INTER_OP_THREADS, thread_post_config
+from recipe.returnn.launcher import session_post_config
 from recipe.returnn.training import ReturnnTrainingJob
 from recipe.sis_api import tk
 from tests.recipe.returnn.tiny_setup import hdf_dataset, tiny_config
@@ -33,7 +33,7 @@ def test_training_threads_come_from_the_cpu_rqmt_and_leave_the_id_alone():
     user_threads = _fresh(lambda: ReturnnTrainingJob(_config(USER_THREADS), cpu_rqmt=2))
     assert reference.job_id() == more_cores.job_id() == user_threads.job_id()
     assert more_cores.run_config().post_config["tf_session_opts"] == {
-        "intra_op_parallelism_threads": 8, "inter_op_parallelism_threads": TF_INTER_OP_THREADS}
+        "intra_op_parallelism_threads": 8, "inter_op_parallelism_threads": 8}
     assert user_threads.run_config().post_config["tf_session_opts"] == USER_THREADS["tf_session_opts"]
     written = more_cores.run_config().serialize()
     assert "tf_session_opts = {'intra_op_parallelism_threads': 8" in written.split("(not hashed)")[1]
@@ -50,10 +50,18 @@ def test_eval_and_forward_ids_do_not_depend_on_threads():
 
 
 def test_user_session_options_are_kept_beside_the_threads():
-    post = {"tf_session_opts": {"gpu_options": {"allow_growth": True}}}
-    assert thread_post_config(_config(post), 4)["tf_session_opts"] == {
-        "intra_op_parallelism_threads": 4, "inter_op_parallelism_threads": TF_INTER_OP_THREADS,
-        "gpu_options": {"allow_growth": True}}
+    post = {"tf_session_opts": {"log_device_placement": True}}
+    assert session_post_config(_config(post), 4, "cpu")["tf_session_opts"] == {
+        "intra_op_parallelism_threads": 4, "inter_op_parallelism_threads": 4,
+        "log_device_placement": True}
+
+
+def test_gpu_memory_is_taken_as_needed_unless_the_user_says_otherwise():
+    assert session_post_config(_config(), 4, "gpu")["tf_session_opts"]["gpu_options"] == {"allow_growth": True}
+    post = {"tf_session_opts": {"gpu_options": {"per_process_gpu_memory_fraction": 0.5}}}
+    assert session_post_config(_config(post), 4, "gpu")["tf_session_opts"]["gpu_options"] == {
+        "per_process_gpu_memory_fraction": 0.5}
+    assert "gpu_options" not in session_post_config(_config(), 4, "cpu")["tf_session_opts"]
 
 
 def test_thread_settings_in_the_hashed_config_are_refused_with_the_fix():
