@@ -2,20 +2,35 @@
 
 For the baseline CNN-DNN and the BLSTM, at the ``demo`` and ``full`` profile's sizes, this trains through
 ``ReturnnTrainingJob`` (the job's own config, launcher and thread settings; batching, optimizer and network from
-setups/profiles.py as config/transfer.py builds them) and the same model in plain TF/Keras
-(``bench/plain_tf_training.py``), alternately (A B A B ...) and ``--repeats`` times, on a synthetic HDF corpus of
-demo-like utterance lengths. Steady state: the first epoch (graph building, first steps) is not counted; frames/s
-is real (unpadded) 10 ms frames of the later epochs per second of their training time. GFLOP/s: the networks'
-multiply-adds per frame (:func:`training_flops_per_frame`) times frames/s, beside the machine's float32 matmul
-GFLOP/s (numpy 2048x2048, with ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` unset in that measurement only, and TF's
-``tf.matmul``), and beside the matmul the LSTM's recurrence runs each time step (``[batch, n] x [n, 4n]``), whose
-size caps what a BLSTM can reach on a CPU.
+setups/profiles.py as config/transfer.py builds them), in both formulations of setups/networks.py (``as_written``,
+the user's layers and the default; ``fast``, the profile switch ``fast_formulation``), and the same model in plain
+TF/Keras (``bench/plain_tf_training.py``), alternately (A B C ..., then ... C B A) and ``--repeats`` times, on a
+synthetic HDF corpus of demo-like utterance lengths. Steady state: the first epoch (graph building, first steps) is
+not counted; frames/s is real (unpadded) 10 ms frames of the later epochs per second of their training time.
+GFLOP/s: the networks' multiply-adds per frame (:func:`training_flops_per_frame`) times frames/s, beside the
+machine's float32 matmul GFLOP/s (numpy 2048x2048, with ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` unset in that
+measurement only, and TF's ``tf.matmul``), and beside the matmul the LSTM's recurrence runs each time step
+(``[batch, n] x [n, 4n]``, one dependent step after the other), whose size caps what a BLSTM can reach on a CPU.
+
+Clock: on a CPU shared with other work (the project's machine: 2 cores, often a load of 15-20) the wall time of a
+training mostly says how much of the cores the scheduler gave it, and a process with more runnable threads gets
+more; so on the CPU frames/s and matmul GFLOP/s are by default per ``--threads`` seconds of CPU time (what an idle
+machine of that many cores gives a training that keeps them busy; it flatters one that cannot, e.g. a single-threaded
+LSTM kernel); wall-clock figures are printed beside them. On a GPU: wall time.
 
 Usage: python bench/training_throughput.py [--networks baseline,blstm] [--sizes demo,full] [--repeats 2]
-           [--units lstmp,standardlstm] [--device cpu|gpu] [--epochs 3] [--frames-demo 20000] [--frames-full 5000]
-Prints one line per run, then a summary per network and size (median and spread over the repeats), the peak RSS of
-each training and, last: ``baseline A frames/s (B % of plain TF), blstm C frames/s (D % of plain TF)`` for the first
-size given. Not a test; CPU figures move with the machine's load (``uptime`` is printed before and after).
+           [--formulations as_written,fast] [--units lstmp,standardlstm] [--device cpu|gpu] [--clock cpu|wall]
+           [--epochs 3] [--frames-demo 20000] [--frames-full 5000] [--threads N]
+``bench/gpu_training_check.sh`` runs it on a GPU at full sizes. Prints one line per run, then a summary per network
+and size (median and spread over the repeats, % of plain TF, GFLOP/s, peak RSS and GPU memory) and, last:
+``baseline A frames/s (B % of plain TF), blstm C frames/s (D % of plain TF)`` for the first size given and the last
+formulation (a line before it for the other). Not a test.
+
+What the figures say (README "Training speed" has them): the baseline as written spends most of a step in the
+gradients of conv_2's 2-D convolution over an added feature axis and of the window layer (TF timeline); the fast
+formulation computes the same function without them. The BLSTM is bound by the LSTM recurrence: RETURNN's lstmp
+unit is NativeLstm2, whose CPU kernel runs CUDA-style thread blocks one after another (returnn/native_op.cpp,
+_KernelLoop), and each time step multiplies only [batch of ~5 sequences, n] by [n, 4n].
 """
 
 import argparse
@@ -99,7 +114,7 @@ with tf.device(device):
         step = tf.function(lambda x, w: tf.matmul(x, w))
         loop = tf.function(lambda x, w: tf.foldl(lambda acc, _: tf.tanh(tf.matmul(acc, w)[:, :n]), tf.range(200), x))
         seconds = best(lambda: loop(x, w).numpy(), 3, clock) / 200
-        result[f"tf_step_{batch}x{n}"] = (threads if clock is time.process_time else 1) * 2 * batch * n * 4 * n / seconds / 1e9
+        result[f"tf_step_{batch}x{n}"] = 2 * batch * n * 4 * n / seconds / 1e9  # a chain of steps: one core
 print(json.dumps(result))
 """
 
