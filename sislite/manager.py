@@ -13,13 +13,12 @@ from sislite import engine as engine_module
 from sislite import global_constants as gc
 from sislite import global_settings as gs
 from sislite import termination
-from sislite.graph import create_aliases, jobs_for_targets, link_outputs
+from sislite.graph import create_aliases, graph, jobs_for_targets, link_outputs
 from sislite.job_state import JobStates
 from sislite.localengine import read_usage
 from sislite.manager_lock import ManagerLock
 from sislite.status import StatusPrinter
 from sislite.summary import summary_text
-from sislite.toolkit import registered_outputs
 from sislite.version_check import finished_jobs_warning
 
 ACTIVE = (gc.STATE_QUEUE, gc.STATE_RUNNING, gc.STATE_RUNNABLE, gc.STATE_INTERRUPTED_RESUMABLE, gc.STATE_UNKNOWN)
@@ -153,7 +152,7 @@ class Manager:
                 self.status.warning(f"{target.name} failed: {target.failed}")
         if moved:
             known = set(map(id, self.targets))
-            self.targets.extend(t for t in registered_outputs() if id(t) not in known)
+            self.targets.extend(t for t in graph.targets if id(t) not in known)
             self.jobs.update(jobs_for_targets(self.targets))
         return moved
 

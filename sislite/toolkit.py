@@ -22,7 +22,7 @@ from sislite.async_workflow import async_context, async_gather, async_run  # noq
 from sislite.atomic import write_atomically
 from sislite.block import block, set_root_block, sub_block  # noqa: F401
 from sislite.delayed_ops import Delayed  # noqa: F401
-from sislite.graph import OutputCall, OutputPath, OutputReport
+from sislite.graph import OutputCall, OutputPath, OutputReport, OutputTarget
 from sislite.graph import graph as sis_graph
 from sislite.job import Job, created_jobs, find_paths  # noqa: F401
 from sislite.job import load_job as _load_job_save
@@ -198,6 +198,18 @@ def job_dir(job):
 
 
 # ---- console helpers ------------------------------------------------------------------------------------------------
+def run(obj, quiet=False):
+    """Run (here, with ``gs.engine()``) every job needed for the Paths in ``obj`` and return when they are
+    available; raises BlockedWorkflow naming the failed jobs otherwise. ``quiet``: no status lines."""
+    from sislite import global_settings as gs
+    from sislite.manager import Manager
+
+    manager = Manager(gs.engine(), [OutputTarget("tk.run", obj)], link=False,
+                      out=open(os.devnull, "w") if quiet else None)
+    if manager.run() != 0:
+        raise BlockedWorkflow(f"tk.run: cannot compute {obj!r}: some job it needs failed (see above)")
+
+
 def find_job(pattern):
     """Jobs of the graph whose id, visible name or alias contains ``pattern``."""
     return sis_graph.find(pattern, mode="job")

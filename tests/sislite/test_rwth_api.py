@@ -120,3 +120,22 @@ def test_rwth_style_async_config_runs_to_the_end(sis_setup):
     assert result.returncode == 0, result.output
     assert (sis_setup.root / "output" / "third.txt").read_text() == "7"  # 1 + 2 = 3; 3 + 4 = 7
     assert len(sis_setup.job_dirs("Count.*")) == 3
+
+
+def test_tk_run_runs_the_jobs_behind_a_path_from_a_script(sis_setup):
+    sis_setup.write("testjobs/steps.py", STEP_JOBS)
+    (sis_setup.root / "start.txt").write_text("4")
+    script = sis_setup.write("script.py", '''
+        import sislite
+        sislite.install_as_sisyphus()
+        from sisyphus import tk
+        from testjobs.steps import Count
+
+        job = Count(Count(tk.Path("start.txt"), 1).out, 2)
+        tk.run(job.out, quiet=True)
+        print("result", open(job.out.get_path()).read())
+    ''')
+    result = subprocess.run([sis_setup.python, str(script)], cwd=sis_setup.root, env=sis_setup.env,
+                            capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "result 7" in result.stdout
