@@ -2,8 +2,8 @@
 
 import audio + transcripts (ImportAudioCorpusJob); with CTM/TextGrid alignments that is the corpus. Without, the
 import makes a flat start and every round trains the CNN-DNN briefly on the current alignment (from the previous
-round's model, at ``warm_start_learning_rate``), forwards every split with the epoch of the best dev score and
-realigns it to the transcripts (RealignCorpusJob): each round is a job, cached like every other. With
+round's model, at ``warm_start_learning_rate``), forwards every split with its last epoch and realigns it to the
+transcripts (RealignCorpusJob): each round is a job, cached like every other. With
 ``"data": None`` the synthetic demo corpus is exported to 22.05 kHz WAV + Kaldi ``text`` (no alignments) and
 imported from there, so the profile runs anywhere.
 """
@@ -17,7 +17,6 @@ from recipe.corpus.synthetic_digits import SyntheticDigitsCorpusJob
 from recipe.returnn.config import ReturnnConfig
 from recipe.returnn.datasets import hdf_dataset
 from recipe.returnn.forward import ReturnnForwardJob
-from recipe.returnn.training import GetBestCheckpointJob
 from setups import networks
 
 
@@ -78,9 +77,7 @@ def audio_corpus(profile, settings_for, train, rqmt_arguments):
             settings["preload_from_files"] = {"previous_round": {"filename": checkpoint, "init_for_train": True}}
         returnn_config = ReturnnConfig(settings)
         training = train(f"alignment_round_{round_number}", returnn_config, round_hyper, profile)
-        # The epoch with the best dev score against the current alignment: a noisy last epoch must not realign.
-        best = GetBestCheckpointJob(training.out_model_dir, training.out_learning_rates, key="dev_score")
-        checkpoint = best.out_checkpoint
+        checkpoint = training.out_checkpoints[round_hyper["num_epochs"]]
         posteriors = {}
         for split, hdf in corpus.out_hdf.items():
             forward = ReturnnForwardJob(checkpoint, returnn_config, hdf_dataset(hdf), device=profile["device"],
