@@ -1,6 +1,6 @@
 """Peak memory of a RETURNN run: the process's peak resident set (RSS, from the kernel when the process is reaped)
-and, on a GPU, the most GPU memory ``nvidia-smi`` saw the process hold (sampled every few seconds; TensorFlow
-reserves memory ahead of use, so this is what it held, not the least it needs). A training records them in its job
+and, on a GPU, the most GPU memory ``nvidia-smi`` saw the process hold (sampled every few seconds; the jobs let
+TensorFlow take GPU memory as it needs it, ``allow_growth``, in chunks: what it held, not the least it needs). A training records them in its job
 directory (:func:`record_peak_memory`), where the report reads them (:func:`read_peak_memory`)."""
 
 import json

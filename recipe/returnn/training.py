@@ -38,7 +38,8 @@ class ReturnnTrainingJob(Job):
 
     Hashed: the ReturnnConfig's hashed part plus the job's defaults (``task='train'``, ``target='classes'``,
     ``learning_rate_file``). Not hashed: ``num_epochs``, ``save_interval``, ``keep_epochs``, ``device``,
-    ``log_verbosity``, every rqmt and ``returnn_python_exe``, so the same training has one id on CPU and GPU machines
+    ``log_verbosity``, every rqmt (TensorFlow's thread pools follow ``cpu_rqmt``: ``tf_session_opts`` in the config
+    as run) and ``returnn_python_exe``, so the same training has one id on CPU and GPU machines
     and raising ``num_epochs`` continues the same job directory from its last checkpoint. ``hashed_versions``
     ({name: version}, opt-in, :func:`recipe.job_environment.pinned_versions`) is hashed when given (None: not hashed,
     ids as without it); the tasks then refuse to run under other versions.
