@@ -23,12 +23,17 @@ _SIGNATURES = {}
 _NO_WALK = (str, bytes, int, float, bool, complex, type(None))
 
 
+_SETTINGS = []
+
+
 def _settings():
     """``sislite.global_settings``, imported on first use: importing it runs settings.py, which may import
-    ``sisyphus`` (so not while ``import sislite`` is still running)."""
-    from sislite import global_settings
+    ``sisyphus`` (so not while ``import sislite`` is still running). Its values are read on each use."""
+    if not _SETTINGS:
+        from sislite import global_settings
 
-    return global_settings
+        _SETTINGS.append(global_settings)
+    return _SETTINGS[0]
 
 
 def created_jobs():
