@@ -102,7 +102,8 @@ def transfer_problems(target_shapes, manifest, layers, target_dtypes=None, metho
 
 def transfer_table(target_shapes, manifest, frozen=False):
     """One row per variable of the transferred target layers: target, source (``checkpoint@name`` when several),
-    shape, dtype, status ``transferred`` / ``frozen`` (transferred, not trained) / ``fresh``."""
+    shape, status ``transferred`` / ``frozen`` (transferred, not trained) / ``fresh`` (excluded: the target's own
+    initialisation)."""
     stored = {entry["name"]: entry for entry in manifest["variables"]}
     excluded = {entry["name"]: entry for entry in manifest.get("excluded", ())}
     rows = []
