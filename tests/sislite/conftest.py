@@ -1,7 +1,8 @@
-"""Shared fixtures of the sislite tests: ``slurm_cluster``, the one-node Slurm of scripts/slurm_cluster.sh.
+"""Shared fixtures of the sislite tests: ``slurm_cluster``, the one-node Slurm of scripts/slurm_cluster.sh, and
+``gridengine_cluster``, the one-node Grid Engine of scripts/gridengine_cluster.sh.
 
-Tests that need it are skipped with the reason where the cluster cannot be started (not root, not Debian, the start
-script failed or took too long); with ``SISLITE_REQUIRE_SLURM=1`` (CI) they fail instead.
+Tests that need one are skipped with the reason where the cluster cannot be started (not root, not Debian, the start
+script failed or took too long); with ``SISLITE_REQUIRE_SLURM=1`` / ``SISLITE_REQUIRE_GRIDENGINE=1`` they fail instead.
 """
 
 import os
@@ -11,31 +12,49 @@ import subprocess
 
 import pytest
 
-SLURM_CLUSTER_SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "slurm_cluster.sh"
+SCRIPTS = pathlib.Path(__file__).resolve().parents[2] / "scripts"
+SLURM_CLUSTER_SCRIPT = SCRIPTS / "slurm_cluster.sh"
+GRIDENGINE_CLUSTER_SCRIPT = SCRIPTS / "gridengine_cluster.sh"
 
 
-def _unavailable(reason):
-    if os.environ.get("SISLITE_REQUIRE_SLURM") == "1":
-        pytest.fail(f"SISLITE_REQUIRE_SLURM=1 but {reason}")
+def _unavailable(reason, require_variable="SISLITE_REQUIRE_SLURM"):
+    if os.environ.get(require_variable) == "1":
+        pytest.fail(f"{require_variable}=1 but {reason}")
     pytest.skip(reason)
+
+
+def _cluster(script_path, client_command, kind, require_variable):
+    """Start the cluster of ``script_path`` unless it runs; yields the script path, stops it afterwards if it was
+    started here."""
+    script = str(script_path)
+    if os.geteuid() != 0:
+        _unavailable(f"{kind} tests need root: {script_path.name} installs Debian packages and starts daemons",
+                     require_variable)
+    if not shutil.which(client_command) and not shutil.which("apt-get"):
+        _unavailable(f"{kind} is not installed and apt-get is missing (not Debian): cannot start a test cluster",
+                     require_variable)
+    was_running = subprocess.run([script, "status"], capture_output=True).returncode == 0
+    try:
+        started = subprocess.run([script, "start"], capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        _unavailable(f"scripts/{script_path.name} start took longer than 900 s", require_variable)
+    if started.returncode != 0:
+        _unavailable(f"scripts/{script_path.name} start failed: {(started.stderr or started.stdout).strip()[-600:]}",
+                     require_variable)
+    yield script_path
+    if not was_running:
+        subprocess.run([script, "stop"], capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="session")
 def slurm_cluster():
     """A running one-node Slurm (yields the path of scripts/slurm_cluster.sh); stopped at the end of the test
     session if this session started it."""
-    script = str(SLURM_CLUSTER_SCRIPT)
-    if os.geteuid() != 0:
-        _unavailable("Slurm tests need root: scripts/slurm_cluster.sh installs Debian packages and starts daemons")
-    if not shutil.which("sbatch") and not shutil.which("apt-get"):
-        _unavailable("Slurm is not installed and apt-get is missing (not Debian): cannot start a test cluster")
-    was_running = subprocess.run([script, "status"], capture_output=True).returncode == 0
-    try:
-        started = subprocess.run([script, "start"], capture_output=True, text=True, timeout=900)
-    except subprocess.TimeoutExpired:
-        _unavailable("scripts/slurm_cluster.sh start took longer than 900 s")
-    if started.returncode != 0:
-        _unavailable(f"scripts/slurm_cluster.sh start failed: {(started.stderr or started.stdout).strip()[-600:]}")
-    yield SLURM_CLUSTER_SCRIPT
-    if not was_running:
-        subprocess.run([script, "stop"], capture_output=True, timeout=120)
+    yield from _cluster(SLURM_CLUSTER_SCRIPT, "sbatch", "Slurm", "SISLITE_REQUIRE_SLURM")
+
+
+@pytest.fixture(scope="session")
+def gridengine_cluster():
+    """A running one-node Grid Engine (yields the path of scripts/gridengine_cluster.sh); stopped at the end of the
+    test session if this session started it."""
+    yield from _cluster(GRIDENGINE_CLUSTER_SCRIPT, "qsub", "Grid Engine", "SISLITE_REQUIRE_GRIDENGINE")
