@@ -73,6 +73,7 @@ EOF
 start_qmaster() {
     local host
     host=$(hostname)
+    getent hosts "$host" >/dev/null || die "this host's name $host does not resolve: add '127.0.0.1 $host' to /etc/hosts"
     # Jobs and clients name this host "localhost" at times: make both names one host for Grid Engine.
     echo "$host localhost" >"$COMMON/host_aliases"
     echo "$host" >"$COMMON/act_qmaster"
