@@ -20,7 +20,7 @@ import subprocess
 import time
 
 from sislite.engine import EngineBase
-from sislite.simple_linux_utility_for_resource_management_engine import _task_full_name
+from sislite.batch_tasks import task_full_name
 
 _SUBMITTED = re.compile(r"Job <(\d+)> is submitted")
 _RUNNING = {"RUN", "PROV"}
@@ -154,7 +154,7 @@ class LoadSharingFacilityEngine(EngineBase):
         if self._queue is None or time.monotonic() - self._queue_time >= self.poll_interval:
             self._queue = parse_bjobs_wide(self._run(["bjobs", "-w"]).stdout)
             self._queue_time = time.monotonic()
-        entries = self._queue.get((_task_full_name(task).replace("/", "."), int(task_id)))
+        entries = self._queue.get((task_full_name(task).replace("/", "."), int(task_id)))
         if not entries or entries[0][1] in _ENDED:
             return "unknown"
         state = entries[0][1]

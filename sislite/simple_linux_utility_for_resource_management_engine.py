@@ -40,7 +40,9 @@ import subprocess
 import time
 
 from sislite import termination
-from sislite.atomic import replace_atomically, write_atomically
+from sislite.atomic import write_atomically
+from sislite.batch_tasks import (
+    arithmetic_runs, expand_array_spec, link_task_log, task_full_name, task_job_dir, task_short_name)
 from sislite.engine import DeferSubmission, EngineBase
 from sislite.localengine import read_usage
 
@@ -68,24 +70,6 @@ _SUBMITTED = re.compile(r"Submitted batch job (\d+)")
 _SUBMIT_LIMIT = ("AssocMaxSubmitJobLimit", "QOSMaxSubmitJobPerUserLimit", "Resource temporarily unavailable")
 
 log = logging.getLogger(__name__)
-
-
-def arithmetic_runs(task_ids):
-    """Split sorted task ids into ``(first, last, step)`` runs: [1, 2, 3, 5, 7, 9, 10] -> (1, 3, 1), (5, 9, 2), (10, 10, 1)."""
-    ids = sorted(set(int(i) for i in task_ids))
-    runs = []
-    i = 0
-    while i < len(ids):
-        if i + 1 == len(ids):
-            runs.append((ids[i], ids[i], 1))
-            break
-        step = ids[i + 1] - ids[i]
-        j = i + 1
-        while j + 1 < len(ids) and ids[j + 1] - ids[j] == step:
-            j += 1
-        runs.append((ids[i], ids[j], step))
-        i = j + 1
-    return runs
 
 
 def parse_exit_code(text):
@@ -276,7 +260,7 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
                 task_id = int(array_task)
             except ValueError:  # a pending array not yet split shows "1-3" or "1-9:2": count each id
                 task_id = None
-            ids = [task_id] if task_id is not None else _expand_array_spec(array_task)
+            ids = [task_id] if task_id is not None else expand_array_spec(array_task)
             for i in ids:
                 queue.setdefault((name, i), []).append((int(job_id), state, reason))
         for entries in queue.values():
@@ -287,7 +271,7 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
 
     def task_state(self, task, task_id):
         """``queue`` | ``running`` | ``queue_error`` (held or in a state that will not run) | ``unknown`` (not in Slurm)."""
-        entries = self._poll_queue().get((self.job_name(_task_full_name(task)), int(task_id)))
+        entries = self._poll_queue().get((self.job_name(task_full_name(task)), int(task_id)))
         if not entries:
             return "unknown"
         _, state, reason = entries[0]
@@ -301,7 +285,7 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
 
         Returns ``{}`` if this task id was never submitted to Slurm or nothing is known about it.
         """
-        name = self.job_name(_task_full_name(task))
+        name = self.job_name(task_full_name(task))
         task_id = int(task_id)
         job_id = self._latest_job_id(task, task_id)
         if job_id is None:
@@ -310,7 +294,7 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
         reason = None
         if state is None:
             state, exit_code, reason = self._scontrol_state(job_id, task_id)
-        batch_log = os.path.join(_job_dir(task), "engine", f"{name}.{job_id}.{task_id}.batch")
+        batch_log = os.path.join(task_job_dir(task), "engine", f"{name}.{job_id}.{task_id}.batch")
         try:
             with open(batch_log, errors="replace") as f:
                 text = f.read()[-20000:]
@@ -318,7 +302,7 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
             text = ""
         if state is None and not text:
             return {}
-        usage = read_usage(os.path.join(_job_dir(task), f"usage.{_task_short_name(task)}.{task_id}"))
+        usage = read_usage(os.path.join(task_job_dir(task), f"usage.{task_short_name(task)}.{task_id}"))
         requested = usage.get("requested_resources") or {}
         info = termination_flags(state, exit_code, text, peak_rss_gb=usage.get("max", {}).get("rss"),
                                  mem_gb=requested.get("mem"), reason=reason)
@@ -329,10 +313,10 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
 
     def _latest_job_id(self, task, task_id):
         """Array job id of the latest submission of this task id: from the queue, else from the engine log files."""
-        name = self.job_name(_task_full_name(task))
+        name = self.job_name(task_full_name(task))
         entries = self._poll_queue().get((name, task_id))
         best = entries[0][0] if entries else None
-        engine_dir = os.path.join(_job_dir(task), "engine")
+        engine_dir = os.path.join(task_job_dir(task), "engine")
         pattern = re.compile(re.escape(name) + r"\.(\d+)\." + str(task_id) + r"(\.batch)?$")
         try:
             for fn in os.listdir(engine_dir):
@@ -383,10 +367,7 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
         task_id = os.environ.get("SLURM_ARRAY_TASK_ID")
         if not (name and array_job and task_id):
             return
-        job_dir = _job_dir(task)
-        source = os.path.join(job_dir, "engine", f"{name}.{array_job}.{task_id}")
-        target = os.path.join(job_dir, f"log.{_task_short_name(task)}.{task_id}")
-        replace_atomically(target, lambda temporary: _hardlink_or_symlink(source, temporary))
+        link_task_log(task, task_id, os.path.join(task_job_dir(task), "engine", f"{name}.{array_job}.{task_id}"))
 
     def get_default_rqmt(self, task):
         return dict(self.default_rqmt)
@@ -406,38 +387,3 @@ def _record_once(path, info):
         write_atomically(path, json.dumps(info, sort_keys=True) + "\n")
     except OSError as e:  # the record is informative only; the state machine does not depend on it
         log.warning("could not record Slurm termination info in %s: %s", path, e)
-
-
-def _hardlink_or_symlink(source, link):
-    try:
-        os.link(source, link)
-    except OSError:
-        os.symlink(os.path.abspath(source), link)
-
-
-def _expand_array_spec(spec):
-    """``1-3`` / ``1-9:2`` / ``1,4`` (squeue's pending array notation, possibly with ``%limit``) -> list of ids."""
-    ids = []
-    for part in spec.split("%")[0].strip("[]").split(","):
-        m = re.fullmatch(r"(\d+)(?:-(\d+)(?::(\d+))?)?", part)
-        if m:
-            first = int(m.group(1))
-            last = int(m.group(2) or first)
-            ids += list(range(first, last + 1, int(m.group(3) or 1)))
-    return ids
-
-
-def _task_full_name(task):
-    """``<job id>.<task name>`` of a Task (RWTH's ``task.task_name()``)."""
-    if hasattr(task, "task_name"):
-        return task.task_name()
-    return f"{task._job._sis_id()}.{task.name()}"
-
-
-def _task_short_name(task):
-    return task.name()
-
-
-def _job_dir(task):
-    """Absolute job directory of a Task."""
-    return task._job._sis_path(abspath=True)

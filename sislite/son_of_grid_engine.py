@@ -28,10 +28,8 @@ import subprocess
 import time
 import xml.etree.ElementTree as ElementTree
 
-from sislite.atomic import replace_atomically
 from sislite.engine import DeferSubmission, EngineBase
-from sislite.simple_linux_utility_for_resource_management_engine import (
-    _expand_array_spec, _hardlink_or_symlink, _job_dir, _task_full_name, _task_short_name, arithmetic_runs)
+from sislite.batch_tasks import arithmetic_runs, expand_array_spec, link_task_log, task_full_name
 
 _SUBMITTED = re.compile(r'Your job(?:-array)? (\d+)(?:\.\S+)? \("[^"]*"\) has been submitted')
 _SUBMIT_LIMIT = ("job rejected: Only", "would exceed", "max_u_jobs", "max_jobs")
@@ -161,7 +159,7 @@ class SonOfGridEngine(EngineBase):
 
     def task_state(self, task, task_id):
         """``queue`` | ``running`` | ``queue_error`` (Eqw and any other state) | ``unknown`` (not in qstat)."""
-        entries = self._poll_queue().get((self.job_name(_task_full_name(task)), int(task_id)))
+        entries = self._poll_queue().get((self.job_name(task_full_name(task)), int(task_id)))
         if not entries:
             return "unknown"
         job_id, state = entries[0]
@@ -191,8 +189,7 @@ class SonOfGridEngine(EngineBase):
         task_id = os.environ.get("SGE_TASK_ID")
         if not (source and task_id and task_id.isdigit() and os.path.exists(source)):
             return
-        target = os.path.join(_job_dir(task), f"log.{_task_short_name(task)}.{task_id}")
-        replace_atomically(target, lambda temporary: _hardlink_or_symlink(source, temporary))
+        link_task_log(task, task_id, source)
 
     def get_default_rqmt(self, task):
         return dict(self.default_rqmt)
@@ -221,7 +218,7 @@ def parse_qstat_xml(text, ignore_jobs=()):
         job_id = int(job.findtext("JB_job_number") or 0)
         state = (job.findtext("state") or "").strip()
         tasks = (job.findtext("tasks") or "").strip()
-        ids = _expand_array_spec(tasks) if tasks else [1]
+        ids = expand_array_spec(tasks) if tasks else [1]
         for i in ids:
             queue.setdefault((name, i), []).append((job_id, state))
     for entries in queue.values():

@@ -17,7 +17,6 @@ import pytest
 from sislite.simple_linux_utility_for_resource_management_engine import (
     PER_CPU,
     SimpleLinuxUtilityForResourceManagementEngine,
-    arithmetic_runs,
     termination_flags,
 )
 
@@ -81,12 +80,6 @@ def _ended(engine, task, task_id):
 
 
 # ---------------------------------------------------------------------------------------------------- no cluster
-def test_task_ids_are_grouped_into_arithmetic_runs():
-    assert arithmetic_runs([1, 2, 3, 5, 7, 9, 10]) == [(1, 3, 1), (5, 9, 2), (10, 10, 1)]
-    assert arithmetic_runs([4]) == [(4, 4, 1)]
-    assert arithmetic_runs([3, 1, 2]) == [(1, 3, 1)]
-
-
 def test_sbatch_command_maps_rqmt_to_slurm_options():
     engine = _engine()
     rqmt = {"cpu": 4, "mem": 7.5, "time": 2.5, "gpu": 1, "gpu_name": "a100", "sbatch_args": "-p gpu --exclusive"}
