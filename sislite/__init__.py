@@ -10,7 +10,8 @@ through function-level imports: tests/sislite/test_import_layers.py):
 
 - ``global_constants`` (file and state names), ``hash`` (sis_hash_helper, short_hash), ``atomic`` (the one
   temp-file-and-rename helper), ``engine`` (EngineBase, EngineSelector, submit log), ``forkserver``;
-- ``localengine`` (LocalEngine), ``simple_linux_utility_for_resource_management_engine`` (Slurm),
+- ``batch_tasks`` (task names, array ids and log links shared by the batch-system engines), ``localengine``
+  (LocalEngine), ``simple_linux_utility_for_resource_management_engine`` (Slurm),
   ``son_of_grid_engine`` (SonOfGridEngine: Grid Engine), ``load_sharing_facility_engine`` (LSF);
 - ``global_settings`` (settings; read by the layers above it, never importing them);
 - ``delayed_ops`` (Delayed*), ``job_path`` (Path, Variable), ``task`` (Task), ``job`` (Job, JobSingleton, job
