@@ -86,7 +86,8 @@ def paired_test(numerators, reference_numerators, denominators, confidence=CONFI
     """Compare a system with a reference on the same utterances (numerators per utterance of each, shared
     denominators): ``{"value", "reference_value", "difference" (value - reference_value), "ci" ([low, high] of the
     difference, paired bootstrap over utterances), "p_value" (two-sided, approximate randomisation over
-    utterances)}``. Identical systems give p = 1."""
+    utterances)}``. Identical systems give p = 1; with fewer than two utterances there is nothing to resample, and
+    "ci" and "p_value" are None."""
     import numpy
     from scipy import stats
 
@@ -98,6 +99,8 @@ def paired_test(numerators, reference_numerators, denominators, confidence=CONFI
 
     if numpy.all(differences == 0):
         p_value = 1.0
+    elif len(denominators) < 2:
+        p_value = None
     else:
         p_value = float(stats.permutation_test(
             (numerators, reference_numerators), difference, permutation_type="samples", vectorized=True,
@@ -105,7 +108,8 @@ def paired_test(numerators, reference_numerators, denominators, confidence=CONFI
             rng=numpy.random.default_rng(RANDOM_SEED)).pvalue)
     return {"value": ratio(numerators, denominators), "reference_value": ratio(reference_numerators, denominators),
             "difference": float(differences.sum() / total),
-            "ci": bootstrap_interval(differences, denominators, confidence, resamples), "p_value": min(1.0, p_value)}
+            "ci": bootstrap_interval(differences, denominators, confidence, resamples),
+            "p_value": None if p_value is None else min(1.0, p_value)}
 
 
 def format_p_value(p_value):
@@ -126,6 +130,8 @@ def describe_comparison(system, reference, dataset, measure, result, percent=Tru
     if result["ci"] is not None:
         low, high = (scale * bound for bound in result["ci"])
         text += f" ({100 * CONFIDENCE:.0f} % CI {low:+.{digits}f} to {high:+.{digits}f})"
+    if result["p_value"] is None:
+        return f"{text}: not testable (fewer than two utterances)"
     p_text = format_p_value(result["p_value"])
     text += f", p {p_text}" if p_text.startswith("<") else f", p = {p_text}"
     significant = result["p_value"] < SIGNIFICANCE_LEVEL

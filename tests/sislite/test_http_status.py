@@ -285,7 +285,7 @@ def test_transfer_config_is_served(sis_setup, chromium, tmp_path):
         dom = _browser(chromium, tmp_path, "--dump-dom", url=base)
         states = _job_rows(dom)
         assert len(states) >= 20 and "running" in states.values() and "waiting" in states.values(), states
-        assert "corpus/synthetic_digits" in states and "train/baseline_cnn_dnn" in states, states
+        assert "corpus/synthetic_digits" in states and "train/baseline_cnn_dnn/seed_1" in states, states
         assert "report/results.md" in dom and "id=\"graph\"" in dom
         screenshot = tmp_path / "transfer.png"
         _browser(chromium, tmp_path, f"--screenshot={screenshot}", "--window-size=1400,1000", url=base)

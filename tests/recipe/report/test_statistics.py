@@ -44,6 +44,13 @@ def test_a_clearly_better_system_gives_a_small_p_value():
     assert result["difference"] == pytest.approx((better.sum() - worse.sum()) / words.sum())
 
 
+def test_one_utterance_gives_no_interval_and_no_p_value():
+    result = statistics.paired_test(numpy.array([3.0]), numpy.array([1.0]), numpy.array([5.0]))
+    assert result["ci"] is None and result["p_value"] is None and result["difference"] == pytest.approx(0.4)
+    line = statistics.describe_comparison("a", "b", "dev", "WER", result)
+    assert line.endswith("not testable (fewer than two utterances)"), line
+
+
 def test_a_small_difference_on_few_utterances_is_not_significant():
     words = numpy.full(20, 5.0)
     reference = numpy.full(20, 1.0)

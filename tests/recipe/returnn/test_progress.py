@@ -100,7 +100,9 @@ def test_manager_prints_the_trainings_progress_while_it_runs(sis_setup):
 
     corpus = sis_setup.root / "corpus"
     corpus.mkdir()
-    tiny_setup.write_tiny_hdf(str(corpus / "train.hdf"), 300, 1, "train")
+    # Enough sequences that an epoch's train pass lasts over a second on an idle machine too: frames/s are shown
+    # only once a pass has run for a second (PassProgress.frames_per_second).
+    tiny_setup.write_tiny_hdf(str(corpus / "train.hdf"), 1500, 1, "train")
     tiny_setup.write_tiny_hdf(str(corpus / "dev.hdf"), 4, 2, "dev")
     sis_setup.env["SIS_MANAGER_PROGRESS_INTERVAL"] = "0.5"
     result = sis_setup.run_manager(sis_setup.write_config(MANAGER_CONFIG), timeout=600)
