@@ -1,10 +1,15 @@
 """What the batch-system engines (Slurm, Grid Engine, LSF) share about tasks: their names, job directory, array
-task-id runs and specs, and the link of a batch system's output file to the task's ``log.<task>.<id>``."""
+task-id runs and specs, the submission of array jobs, and the link of a batch system's output file to the task's
+``log.<task>.<id>``."""
 
+import logging
 import os
 import re
 
 from sislite.atomic import replace_atomically
+from sislite.engine import DeferSubmission
+
+log = logging.getLogger(__name__)
 
 
 def task_full_name(task):
@@ -51,6 +56,25 @@ def expand_array_spec(spec):
             last = int(m.group(2) or first)
             ids += list(range(first, last + 1, int(m.group(3) or 1)))
     return ids
+
+
+def submit_arrays(submissions, run, submitted, limit_markers, refused, system):
+    """Run each ``(task ids, command, stdin)`` submission with ``run(command, stdin)`` (a CompletedProcess) and return
+    ``[(task ids, job id), ...]``, the job id read with the regular expression ``submitted``. A reply containing one of
+    ``limit_markers`` (the user's submit limit) raises :class:`DeferSubmission`, so the manager tries again later; any
+    other refusal raises RuntimeError with the message ``refused(reply)`` (which names the task and the fix)."""
+    info = []
+    for ids, command, stdin in submissions:
+        result = run(command, stdin)
+        out = (result.stdout or "") + (result.stderr or "")
+        m = submitted.search(out)
+        if result.returncode != 0 or not m:
+            if any(marker in out for marker in limit_markers):
+                raise DeferSubmission(out.strip())
+            raise RuntimeError(refused(out.strip()))
+        info.append((ids, int(m.group(1))))
+        log.debug("submitted %s job %s for task ids %s", system, m.group(1), ids)
+    return info
 
 
 def link_task_log(task, task_id, source):

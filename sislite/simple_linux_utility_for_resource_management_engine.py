@@ -42,8 +42,8 @@ import time
 from sislite import termination
 from sislite.atomic import write_atomically
 from sislite.batch_tasks import (
-    arithmetic_runs, expand_array_spec, link_task_log, task_full_name, task_job_dir, task_short_name)
-from sislite.engine import DeferSubmission, EngineBase
+    arithmetic_runs, expand_array_spec, link_task_log, submit_arrays, task_full_name, task_job_dir, task_short_name)
+from sislite.engine import EngineBase
 from sislite.localengine import read_usage
 
 PER_NODE = "per_node"
@@ -225,20 +225,12 @@ class SimpleLinuxUtilityForResourceManagementEngine(EngineBase):
     def submit_call(self, call, logpath, rqmt, name, task_name, task_ids):
         """Submit ``call`` as Slurm array job(s); returns ``("slurm", [(task ids, slurm job id), ...])``."""
         os.makedirs(logpath, exist_ok=True)
-        info = []
-        for ids, cmd in self.sbatch_commands(call, logpath, rqmt, name, task_ids):
-            result = self._run(cmd, check=False)
-            out = (result.stdout or "") + (result.stderr or "")
-            m = _SUBMITTED.search(out)
-            if result.returncode != 0 or not m:
-                if any(s in out for s in _SUBMIT_LIMIT):
-                    raise DeferSubmission(out.strip())
-                raise RuntimeError(
-                    f"sbatch refused task {name!r} with requirements {rqmt}: {out.strip()}\n"
-                    f"Fix the task's rqmt (or check_engine_limits in settings.py) so it fits the cluster "
-                    f"(`sinfo -N -o '%N %c %m %G'` lists what the nodes have).")
-            info.append((ids, int(m.group(1))))
-            log.debug("submitted %s as Slurm job %s", name, m.group(1))
+        info = submit_arrays(
+            [(ids, cmd, None) for ids, cmd in self.sbatch_commands(call, logpath, rqmt, name, task_ids)],
+            lambda cmd, stdin: self._run(cmd, check=False), _SUBMITTED, _SUBMIT_LIMIT,
+            lambda reply: f"sbatch refused task {name!r} with requirements {rqmt}: {reply}\n"
+                          f"Fix the task's rqmt (or check_engine_limits in settings.py) so it fits the cluster "
+                          f"(`sinfo -N -o '%N %c %m %G'` lists what the nodes have).", "Slurm")
         self.reset_cache()
         return "slurm", info
 

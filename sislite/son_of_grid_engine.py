@@ -28,8 +28,8 @@ import subprocess
 import time
 import xml.etree.ElementTree as ElementTree
 
-from sislite.engine import DeferSubmission, EngineBase
-from sislite.batch_tasks import arithmetic_runs, expand_array_spec, link_task_log, task_full_name
+from sislite.engine import EngineBase
+from sislite.batch_tasks import arithmetic_runs, expand_array_spec, link_task_log, submit_arrays, task_full_name
 
 _SUBMITTED = re.compile(r'Your job(?:-array)? (\d+)(?:\.\S+)? \("[^"]*"\) has been submitted')
 _SUBMIT_LIMIT = ("job rejected: Only", "would exceed", "max_u_jobs", "max_jobs")
@@ -127,20 +127,13 @@ class SonOfGridEngine(EngineBase):
         """Submit ``call`` as Grid Engine array job(s); returns ``("sge", [(task ids, job id), ...])``."""
         os.makedirs(logpath, exist_ok=True)
         script = f"SISLITE_TASK_RQMT={shlex.quote(repr(dict(rqmt)))} {shlex.join(call)}\n"
-        info = []
-        for ids, cmd in self.qsub_commands(logpath, rqmt, name, task_ids):
-            result = self._run(cmd, stdin=script, check=False)
-            out = (result.stdout or "") + (result.stderr or "")
-            m = _SUBMITTED.search(out)
-            if result.returncode != 0 or not m:
-                if any(s in out for s in _SUBMIT_LIMIT):
-                    raise DeferSubmission(out.strip())
-                raise RuntimeError(
-                    f"qsub refused task {name!r} with requirements {rqmt}: {out.strip()}\n"
-                    f"Fix the task's rqmt (or check_engine_limits in settings.py) so it fits the cluster "
-                    f"(`qconf -se <host>` lists what a host offers, `qconf -sc` the requestable resources).")
-            info.append((ids, int(m.group(1))))
-            log.debug("submitted %s as Grid Engine job %s", name, m.group(1))
+        info = submit_arrays(
+            [(ids, cmd, script) for ids, cmd in self.qsub_commands(logpath, rqmt, name, task_ids)],
+            lambda cmd, stdin: self._run(cmd, stdin=stdin, check=False), _SUBMITTED, _SUBMIT_LIMIT,
+            lambda reply: f"qsub refused task {name!r} with requirements {rqmt}: {reply}\n"
+                          f"Fix the task's rqmt (or check_engine_limits in settings.py) so it fits the cluster "
+                          f"(`qconf -se <host>` lists what a host offers, `qconf -sc` the requestable resources).",
+            "Grid Engine")
         self.reset_cache()
         return "sge", info
 
