@@ -12,6 +12,7 @@ set -euo pipefail
 PACKAGES=(chromium fonts-dejavu-core)  # the tests drive the browser from its command line (no WebDriver)
 
 die() { echo "chromium.sh: $*" >&2; exit 1; }
+source "$(dirname "$0")/debian_host.sh"
 
 browser_path() {
     local candidate
@@ -21,24 +22,9 @@ browser_path() {
     return 1
 }
 
-install_packages() {
-    local missing=()
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    ((EUID == 0)) || die "packages ${missing[*]} are missing and this is not root: run 'sudo $0 install'"
-    command -v apt-get >/dev/null || die "packages ${missing[*]} are missing and apt-get is not available (not Debian): install chromium by hand"
-    echo "chromium.sh: installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null || die "apt-get update failed (no network to the Debian mirror?)"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
-}
-
 case "${1:-}" in
     install)
-        install_packages
+        install_debian_packages "${PACKAGES[@]}"
         browser_path || die "chromium was installed but neither 'chromium' nor 'chromium-browser' is on PATH"
         ;;
     path)

@@ -21,38 +21,11 @@ EXECD_SPOOL=/var/spool/gridengine/execd
 QUEUE=all.q
 
 die() { echo "gridengine_cluster.sh: $*" >&2; exit 1; }
-
-# A pid file names a live process of the expected name (killed daemons can linger as zombies until reaped).
-alive() {
-    local pidfile=$1 name=$2 pid stat
-    [[ -r $pidfile ]] || return 1
-    pid=$(<"$pidfile")
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-    [[ $stat == *"($name)"* ]] || return 1
-    local state=${stat##*) }
-    [[ ${state:0:1} != Z && ${state:0:1} != X ]]
-}
+source "$(dirname "$0")/debian_host.sh"
 
 execd_pidfile() { echo "$EXECD_SPOOL/localhost/execd.pid"; }
 
-install_packages() {
-    local missing=()
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    command -v apt-get >/dev/null || die "packages ${missing[*]} are missing and apt-get is not available: install them by hand"
-    echo "gridengine_cluster.sh: installing ${missing[*]}" >&2
-    # Without an init system the maintainer scripts must not try to start services: policy-rc.d exit 101 forbids it.
-    local had_policy=0
-    [[ -e /usr/sbin/policy-rc.d ]] && had_policy=1
-    if ((had_policy == 0)); then
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-    fi
-    # The packages ask for the master host and cell and whether to create the cluster: answer beforehand.
+preseed_debconf() {  # the packages ask for the master host and cell and whether to create the cluster
     local host
     host=$(hostname)
     debconf-set-selections <<EOF
@@ -63,11 +36,6 @@ gridengine-client shared/gridenginemaster string $host
 gridengine-client shared/gridenginecell string $SGE_CELL
 gridengine-client shared/gridengineconfig boolean true
 EOF
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null || die "apt-get update failed (no network to the Debian mirror?)"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
-    if ((had_policy == 0)); then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
 }
 
 start_qmaster() {
@@ -77,7 +45,7 @@ start_qmaster() {
     # Jobs and clients name this host "localhost" at times: make both names one host for Grid Engine.
     echo "$host localhost" >"$COMMON/host_aliases"
     echo "$host" >"$COMMON/act_qmaster"
-    if ! alive "$QMASTER_PID" sge_qmaster; then
+    if ! process_alive "$QMASTER_PID" sge_qmaster; then
         rm -f "$QMASTER_PID"
         /usr/sbin/sge_qmaster || die "sge_qmaster did not start: see /var/spool/gridengine/qmaster/messages"
     fi
@@ -137,7 +105,7 @@ s/^shell_start_mode .*/shell_start_mode unix_behavior/" "$dir/queue"
 start_execd() {
     mkdir -p "$EXECD_SPOOL"
     chown sgeadmin "$EXECD_SPOOL"
-    if ! alive "$(execd_pidfile)" sge_execd; then
+    if ! process_alive "$(execd_pidfile)" sge_execd; then
         rm -f "$(execd_pidfile)"
         /usr/sbin/sge_execd || die "sge_execd did not start: see $EXECD_SPOOL/localhost/messages"
     fi
@@ -151,21 +119,10 @@ queue_ready() {  # the queue instance reports load and is in no error/disabled/u
     [[ ${fields[3]} != -NA- ]]
 }
 
-stop_daemon() {  # pidfile name
-    local pidfile=$1 name=$2 pid
-    alive "$pidfile" "$name" || return 0
-    pid=$(<"$pidfile")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-        alive "$pidfile" "$name" || return 0
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-}
 
 cmd_start() {
     [[ $(id -u) == 0 ]] || die "must run as root (it installs packages and starts daemons)"
-    install_packages
+    install_debian_packages "${PACKAGES[@]}"
     start_qmaster
     configure
     start_execd
@@ -189,7 +146,7 @@ cmd_stop() {
 cmd_status() {
     local ok=0
     for d in "sge_qmaster:$QMASTER_PID" "sge_execd:$(execd_pidfile)"; do
-        if alive "${d#*:}" "${d%%:*}"; then echo "${d%%:*}: running (pid $(<"${d#*:}"))"; else echo "${d%%:*}: stopped"; ok=1; fi
+        if process_alive "${d#*:}" "${d%%:*}"; then echo "${d%%:*}: running (pid $(<"${d#*:}"))"; else echo "${d%%:*}: stopped"; ok=1; fi
     done
     if ((ok == 0)) && queue_ready; then
         qstat -f

@@ -22,41 +22,8 @@ SLURMD_PID=/run/slurmd.pid
 MUNGE_PID=/run/munge/munged.pid
 
 die() { echo "slurm_cluster.sh: $*" >&2; exit 1; }
+source "$(dirname "$0")/debian_host.sh"
 
-# A pid file names a live process of the expected name (killed daemons can linger as zombies until reaped).
-alive() {
-    local pidfile=$1 name=$2 pid stat
-    [[ -r $pidfile ]] || return 1
-    pid=$(<"$pidfile")
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-    [[ $stat == *"($name)"* ]] || return 1
-    local state=${stat##*) }
-    [[ ${state:0:1} != Z && ${state:0:1} != X ]]
-}
-
-install_packages() {
-    local missing=()
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    command -v apt-get >/dev/null || die "packages ${missing[*]} are missing and apt-get is not available: install them by hand"
-    echo "slurm_cluster.sh: installing ${missing[*]}" >&2
-    # Without an init system the maintainer scripts must not try to start services: policy-rc.d exit 101 forbids it.
-    local had_policy=0
-    [[ -e /usr/sbin/policy-rc.d ]] && had_policy=1
-    if ((had_policy == 0)); then
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-        chmod 755 /usr/sbin/policy-rc.d
-        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null || die "apt-get update failed (no network to the Debian mirror?)"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
-    if ((had_policy == 0)); then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
-}
 
 write_if_changed() {  # write stdin to $1; return 0 if the content changed
     local target=$1 tmp
@@ -141,7 +108,7 @@ start_munge() {
     chown munge:munge /etc/munge/munge.key && chmod 600 /etc/munge/munge.key
     mkdir -p /run/munge /var/log/munge /var/lib/munge
     chown munge:munge /run/munge /var/log/munge /var/lib/munge
-    if ! alive "$MUNGE_PID" munged; then
+    if ! process_alive "$MUNGE_PID" munged; then
         rm -f "$MUNGE_PID" /run/munge/munge.socket.2*
         runuser -u munge -- /usr/sbin/munged --pid-file="$MUNGE_PID" || die "munged did not start: see /var/log/munge/munged.log"
     fi
@@ -152,18 +119,6 @@ start_munge() {
     die "munge does not answer (munge -n | unmunge): see /var/log/munge/munged.log"
 }
 
-stop_daemon() {  # pidfile name
-    local pidfile=$1 name=$2 pid
-    alive "$pidfile" "$name" || { rm -f "$pidfile"; return 0; }
-    pid=$(<"$pidfile")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-        alive "$pidfile" "$name" || { rm -f "$pidfile"; return 0; }
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$pidfile"
-}
 
 node_ready() {  # the node is idle/mixed/allocated and the partition is up
     local state
@@ -173,7 +128,7 @@ node_ready() {  # the node is idle/mixed/allocated and the partition is up
 
 cmd_start() {
     [[ $(id -u) == 0 ]] || die "must run as root (it installs packages and starts daemons)"
-    install_packages
+    install_debian_packages "${PACKAGES[@]}"
     local changed
     changed=$(configure)
     start_munge
@@ -181,10 +136,10 @@ cmd_start() {
         stop_daemon "$SLURMD_PID" slurmd
         stop_daemon "$CTLD_PID" slurmctld
     fi
-    if ! alive "$CTLD_PID" slurmctld; then
+    if ! process_alive "$CTLD_PID" slurmctld; then
         /usr/sbin/slurmctld || die "slurmctld did not start: see $LOG_DIR/slurmctld.log"
     fi
-    if ! alive "$SLURMD_PID" slurmd; then
+    if ! process_alive "$SLURMD_PID" slurmd; then
         /usr/sbin/slurmd -N localhost || die "slurmd did not start: see $LOG_DIR/slurmd.log"
     fi
     for _ in $(seq 150); do
@@ -213,7 +168,7 @@ cmd_stop() {
 cmd_status() {
     local ok=0
     for d in "munged:$MUNGE_PID" "slurmctld:$CTLD_PID" "slurmd:$SLURMD_PID"; do
-        if alive "${d#*:}" "${d%%:*}"; then echo "${d%%:*}: running (pid $(<"${d#*:}"))"; else echo "${d%%:*}: stopped"; ok=1; fi
+        if process_alive "${d#*:}" "${d%%:*}"; then echo "${d%%:*}: running (pid $(<"${d#*:}"))"; else echo "${d%%:*}: stopped"; ok=1; fi
     done
     if ((ok == 0)) && node_ready; then
         sinfo -N -o '%N %t %c %m %G'
