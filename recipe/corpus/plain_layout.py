@@ -13,6 +13,7 @@ import os
 
 from recipe.corpus.input_problems import CorpusInputError
 from recipe.corpus.utterance_listing import pair_audio_with_transcripts, read_transcript_lines
+from recipe.text_fields import numbered_fields
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
 TEXT_EXTENSIONS = (".txt", ".lab")
@@ -42,31 +43,27 @@ def read_stm(path, files):
     """``(audio, transcripts)`` as :func:`pair_audio_with_transcripts` takes them, from an STM file; ``files``:
     {file name: audio path}."""
     audio, transcripts, counts = {}, {}, {}
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, 1):
-            if not line.strip() or line.startswith(";;"):
-                continue
-            fields = line.split()
-            where = f"{path}:{number}"
-            if len(fields) < 5:
-                raise CorpusInputError(where, f"STM line has {len(fields)} fields, needs at least 5",
-                                       "write '<file> <channel> <speaker> <start> <end> [<label>] words'")
-            try:
-                start, end = float(fields[3]), float(fields[4])
-            except ValueError:
-                raise CorpusInputError(where, f"start/end {fields[3]!r} {fields[4]!r} are not numbers",
-                                       "write seconds") from None
-            words = fields[5:]
-            if words and words[0].startswith("<") and words[0].endswith(">"):
-                words = words[1:]
-            counts[fields[0]] = counts.get(fields[0], 0) + 1
-            utt_id = f"{fields[0]}-{counts[fields[0]]:04d}"
-            transcripts[utt_id] = (words, where)
-            if fields[0] not in files:
-                raise CorpusInputError(where, f"STM names audio {fields[0]!r}, which is not in the audio folder",
-                                       "add the audio file or fix the STM")
-            audio[utt_id] = {"source": files[fields[0]], "start": start, "end": end, "where_audio": where,
-                             "speaker": fields[2]}
+    for number, fields in numbered_fields(path, comment_prefix=";;"):
+        where = f"{path}:{number}"
+        if len(fields) < 5:
+            raise CorpusInputError(where, f"STM line has {len(fields)} fields, needs at least 5",
+                                   "write '<file> <channel> <speaker> <start> <end> [<label>] words'")
+        try:
+            start, end = float(fields[3]), float(fields[4])
+        except ValueError:
+            raise CorpusInputError(where, f"start/end {fields[3]!r} {fields[4]!r} are not numbers",
+                                   "write seconds") from None
+        words = fields[5:]
+        if words and words[0].startswith("<") and words[0].endswith(">"):
+            words = words[1:]
+        counts[fields[0]] = counts.get(fields[0], 0) + 1
+        utt_id = f"{fields[0]}-{counts[fields[0]]:04d}"
+        transcripts[utt_id] = (words, where)
+        if fields[0] not in files:
+            raise CorpusInputError(where, f"STM names audio {fields[0]!r}, which is not in the audio folder",
+                                   "add the audio file or fix the STM")
+        audio[utt_id] = {"source": files[fields[0]], "start": start, "end": end, "where_audio": where,
+                         "speaker": fields[2]}
     return audio, transcripts
 
 

@@ -6,6 +6,7 @@ and reports an utterance without transcript (or a transcript without audio) with
 """
 
 from recipe.corpus.input_problems import CorpusInputError
+from recipe.text_fields import numbered_fields
 
 
 class ListedUtterance:
@@ -30,31 +31,23 @@ def read_table(path, min_fields, what):
     """``[(line_number, fields)]`` of a whitespace-separated listing, skipping empty lines; a line with fewer than
     ``min_fields`` fields is an error naming ``path:line``."""
     rows = []
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, 1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) < min_fields:
-                raise CorpusInputError(f"{path}:{number}", f"{what} line has {len(fields)} field(s), needs at least "
-                                       f"{min_fields}", f"write it as described for {what}")
-            rows.append((number, fields))
+    for number, fields in numbered_fields(path):
+        if len(fields) < min_fields:
+            raise CorpusInputError(f"{path}:{number}", f"{what} line has {len(fields)} field(s), needs at least "
+                                   f"{min_fields}", f"write it as described for {what}")
+        rows.append((number, fields))
     return rows
 
 
 def read_transcript_lines(path):
     """{utt_id: (words, "path:line")} of a Kaldi-style ``text`` file (``<utt_id> <word> ...``)."""
     transcripts = {}
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, 1):
-            fields = line.split()
-            if not fields:
-                continue
-            if fields[0] in transcripts:
-                raise CorpusInputError(f"{path}:{number}", f"utterance {fields[0]!r} has a second transcript (first "
-                                       f"at line {transcripts[fields[0]][1].rsplit(':', 1)[1]})",
-                                       "keep one line per utterance")
-            transcripts[fields[0]] = (fields[1:], f"{path}:{number}")
+    for number, fields in numbered_fields(path):
+        if fields[0] in transcripts:
+            raise CorpusInputError(f"{path}:{number}", f"utterance {fields[0]!r} has a second transcript (first "
+                                   f"at line {transcripts[fields[0]][1].rsplit(':', 1)[1]})",
+                                   "keep one line per utterance")
+        transcripts[fields[0]] = (fields[1:], f"{path}:{number}")
     return transcripts
 
 

@@ -2,20 +2,18 @@
 
 import json
 
+from recipe.text_fields import numbered_fields
+
 
 def read_transcripts(path):
     """{seq_tag: [words]} in file order; fails on a duplicate tag."""
     path = path.get_path() if hasattr(path, "get_path") else str(path)
     transcripts = {}
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, 1):
-            fields = line.split()
-            if not fields:
-                continue
-            if fields[0] in transcripts:
-                raise ValueError(f"{path}:{number}: sequence tag {fields[0]!r} appears twice; "
-                                 "each utterance must have exactly one line")
-            transcripts[fields[0]] = fields[1:]
+    for number, fields in numbered_fields(path):
+        if fields[0] in transcripts:
+            raise ValueError(f"{path}:{number}: sequence tag {fields[0]!r} appears twice; "
+                             "each utterance must have exactly one line")
+        transcripts[fields[0]] = fields[1:]
     return transcripts
 
 
