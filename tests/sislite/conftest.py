@@ -1,5 +1,6 @@
 """Shared fixtures of the sislite tests: ``slurm_cluster``, the one-node Slurm of scripts/slurm_cluster.sh, and
-``gridengine_cluster``, the one-node Grid Engine of scripts/gridengine_cluster.sh.
+``gridengine_cluster``, the one-node Grid Engine of scripts/gridengine_cluster.sh, and ``batch_setup``, a setup
+directory for graphs that a batch system runs.
 
 Tests that need one are skipped with the reason where the cluster cannot be started (not root, not Debian, the start
 script failed or took too long); with ``SISLITE_REQUIRE_SLURM=1`` / ``SISLITE_REQUIRE_GRIDENGINE=1`` they fail instead.
@@ -58,3 +59,37 @@ def gridengine_cluster():
     """A running one-node Grid Engine (yields the path of scripts/gridengine_cluster.sh); stopped at the end of the
     test session if this session started it."""
     yield from _cluster(GRIDENGINE_CLUSTER_SCRIPT, "qsub", "Grid Engine", "SISLITE_REQUIRE_GRIDENGINE")
+
+
+# Settings of the batch-system graph tests: no waits beyond one second between checks, jobs kept after they finish.
+BATCH_TEST_SETTINGS = """
+WAIT_PERIOD_BETWEEN_CHECKS = 1
+WAIT_PERIOD_JOB_FS_SYNC = 0
+WAIT_PERIOD_JOB_CLEANUP = 0
+WAIT_PERIOD_CACHE = 0
+WAIT_PERIOD_MTIME_OF_INPUTS = 0
+WAIT_PERIOD_FOR_INPUTS_AVAILABLE = 5
+PLOGGING_UPDATE_FILE_PERIOD = 1
+SKIP_IS_FINISHED_TIMEOUT = True
+JOB_AUTO_CLEANUP = False
+ENGINE_NOT_SETUP_WARNING = False
+"""
+
+
+@pytest.fixture
+def batch_setup(tmp_path):
+    """``make(package, jobs_source, extra_settings="")``: a setup directory in tmp_path with the jobs as
+    ``recipe/<package>/jobs.py``, empty ``config/`` and ``work/``, and ``settings.py`` (BATCH_TEST_SETTINGS plus
+    ``extra_settings``, e.g. an ``engine()``); returns its path."""
+    def make(package, jobs_source, extra_settings=""):
+        (tmp_path / "recipe" / package).mkdir(parents=True)
+        (tmp_path / "recipe" / "__init__.py").write_text("")
+        (tmp_path / "recipe" / package / "__init__.py").write_text("")
+        (tmp_path / "recipe" / package / "jobs.py").write_text(jobs_source)
+        (tmp_path / "config").mkdir()
+        (tmp_path / "config" / "__init__.py").write_text("")
+        (tmp_path / "work").mkdir()
+        (tmp_path / "settings.py").write_text(BATCH_TEST_SETTINGS + extra_settings)
+        return tmp_path
+
+    return make

@@ -95,18 +95,7 @@ def test_task_state_from_qstat_held_running_gone(gridengine_cluster, tmp_path, m
     _wait_for_state(engine, task, "unknown")
 
 
-FAST_SETTINGS = """
-WAIT_PERIOD_BETWEEN_CHECKS = 1
-WAIT_PERIOD_JOB_FS_SYNC = 0
-WAIT_PERIOD_JOB_CLEANUP = 0
-WAIT_PERIOD_CACHE = 0
-WAIT_PERIOD_MTIME_OF_INPUTS = 0
-WAIT_PERIOD_FOR_INPUTS_AVAILABLE = 5
-PLOGGING_UPDATE_FILE_PERIOD = 1
-SKIP_IS_FINISHED_TIMEOUT = True
-JOB_AUTO_CLEANUP = False
-ENGINE_NOT_SETUP_WARNING = False
-
+ENGINE_SETTINGS = """
 
 def engine():
     from sislite.son_of_grid_engine import SonOfGridEngine
@@ -162,16 +151,8 @@ class Fails(Job):
 
 
 @pytest.fixture
-def setup_dir(tmp_path):
-    (tmp_path / "recipe" / "getest").mkdir(parents=True)
-    (tmp_path / "recipe" / "__init__.py").write_text("")
-    (tmp_path / "recipe" / "getest" / "__init__.py").write_text("")
-    (tmp_path / "recipe" / "getest" / "jobs.py").write_text(JOBS)
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "__init__.py").write_text("")
-    (tmp_path / "work").mkdir()
-    (tmp_path / "settings.py").write_text(FAST_SETTINGS)
-    return tmp_path
+def setup_dir(batch_setup):
+    return batch_setup("getest", JOBS, ENGINE_SETTINGS)
 
 
 def _run_manager(setup, config_text, timeout=240):

@@ -20,19 +20,6 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
-FAST_SETTINGS = """
-WAIT_PERIOD_BETWEEN_CHECKS = 1
-WAIT_PERIOD_JOB_FS_SYNC = 0
-WAIT_PERIOD_JOB_CLEANUP = 0
-WAIT_PERIOD_CACHE = 0
-WAIT_PERIOD_MTIME_OF_INPUTS = 0
-WAIT_PERIOD_FOR_INPUTS_AVAILABLE = 5
-PLOGGING_UPDATE_FILE_PERIOD = 1
-SKIP_IS_FINISHED_TIMEOUT = True
-JOB_AUTO_CLEANUP = False
-ENGINE_NOT_SETUP_WARNING = False
-"""
-
 JOBS = '''
 import ast
 import os
@@ -108,17 +95,9 @@ class KilledOnce(Job):
 
 
 @pytest.fixture
-def setup_dir(tmp_path):
+def setup_dir(batch_setup):
     """A setup directory with the test jobs, fast settings and a config written by the test."""
-    (tmp_path / "recipe" / "slurmtest").mkdir(parents=True)
-    (tmp_path / "recipe" / "__init__.py").write_text("")
-    (tmp_path / "recipe" / "slurmtest" / "__init__.py").write_text("")
-    (tmp_path / "recipe" / "slurmtest" / "jobs.py").write_text(JOBS)
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "__init__.py").write_text("")
-    (tmp_path / "work").mkdir()
-    (tmp_path / "settings.py").write_text(FAST_SETTINGS)
-    return tmp_path
+    return batch_setup("slurmtest", JOBS)
 
 
 def _manager(setup, config_text, name="graph"):
