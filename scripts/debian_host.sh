@@ -5,6 +5,7 @@
 #                                        sourcing script defines one, runs first (debconf answers)
 #   process_alive PIDFILE NAME           the pid file names a live process called NAME (not a zombie)
 #   stop_daemon PIDFILE NAME             TERM, up to 10 s later KILL; the pid file is removed once it is gone
+#   report_daemons NAME:PIDFILE...       print "NAME: running (pid N)" or "NAME: stopped" each; 0 only if all run
 #
 # The sourcing script defines die MESSAGE (print and exit 1).
 
@@ -30,6 +31,15 @@ stop_daemon() {
     done
     kill -9 "$pid" 2>/dev/null || true
     rm -f "$pidfile"
+}
+
+report_daemons() {
+    local entry name pidfile all_running=0
+    for entry in "$@"; do
+        name=${entry%%:*} pidfile=${entry#*:}
+        if process_alive "$pidfile" "$name"; then echo "$name: running (pid $(<"$pidfile"))"; else echo "$name: stopped"; all_running=1; fi
+    done
+    return $all_running
 }
 
 install_debian_packages() {

@@ -144,11 +144,7 @@ cmd_stop() {
 }
 
 cmd_status() {
-    local ok=0
-    for d in "sge_qmaster:$QMASTER_PID" "sge_execd:$(execd_pidfile)"; do
-        if process_alive "${d#*:}" "${d%%:*}"; then echo "${d%%:*}: running (pid $(<"${d#*:}"))"; else echo "${d%%:*}: stopped"; ok=1; fi
-    done
-    if ((ok == 0)) && queue_ready; then
+    if report_daemons "sge_qmaster:$QMASTER_PID" "sge_execd:$(execd_pidfile)" && queue_ready; then
         qstat -f
         return 0
     fi

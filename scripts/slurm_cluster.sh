@@ -166,11 +166,7 @@ cmd_stop() {
 }
 
 cmd_status() {
-    local ok=0
-    for d in "munged:$MUNGE_PID" "slurmctld:$CTLD_PID" "slurmd:$SLURMD_PID"; do
-        if process_alive "${d#*:}" "${d%%:*}"; then echo "${d%%:*}: running (pid $(<"${d#*:}"))"; else echo "${d%%:*}: stopped"; ok=1; fi
-    done
-    if ((ok == 0)) && node_ready; then
+    if report_daemons "munged:$MUNGE_PID" "slurmctld:$CTLD_PID" "slurmd:$SLURMD_PID" && node_ready; then
         sinfo -N -o '%N %t %c %m %G'
         return 0
     fi
