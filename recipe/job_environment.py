@@ -122,6 +122,14 @@ def pinned_versions(names, where):
     return dict(sorted(pinned.items()))
 
 
+def with_hashed_versions(hashed, parsed_args):
+    """``hashed`` (the arguments a Job's ``hash()`` keeps) plus ``hashed_versions`` where the job was given any, so
+    jobs without the opt-in keep their ids."""
+    if parsed_args.get("hashed_versions"):
+        return {**hashed, "hashed_versions": parsed_args["hashed_versions"]}
+    return hashed
+
+
 def check_pinned_versions(job, pinned):
     """Refuse to run ``job`` when a version in its hash (``pinned``) is not the installed one: its id would lie."""
     wrong = {name: (version, installed_version(name)) for name, version in (pinned or {}).items()

@@ -2,6 +2,7 @@
 
 import os
 
+from recipe.job_environment import with_hashed_versions
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
 from recipe.returnn.launcher import session_post_config, task_rqmt
@@ -91,9 +92,7 @@ class ReturnnEvalJob(Job):
     @classmethod
     def hash(cls, parsed_args):
         hashed = {key: parsed_args[key] for key in ("model_checkpoint", "returnn_config", "eval_datasets", "loss_name")}
-        if parsed_args.get("hashed_versions"):
-            hashed["hashed_versions"] = parsed_args["hashed_versions"]
-        return super().hash(hashed)
+        return super().hash(with_hashed_versions(hashed, parsed_args))
 
     def tasks(self):
         yield Task("run", resume="run", rqmt=self.rqmt)

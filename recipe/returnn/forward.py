@@ -2,6 +2,7 @@
 
 import os
 
+from recipe.job_environment import with_hashed_versions
 from recipe.returnn.evaluation import DATASET_KEYS, RUN_KEYS, ReturnnEvalJob
 from recipe.returnn.launcher import session_post_config, task_rqmt
 from recipe.returnn.progress import PROGRESS_LOG, describe_pass, progress_log_settings, read_progress
@@ -51,9 +52,7 @@ class ReturnnForwardJob(Job):
     @classmethod
     def hash(cls, parsed_args):
         hashed = {key: parsed_args[key] for key in ("model_checkpoint", "returnn_config", "dataset", "output_layer")}
-        if parsed_args.get("hashed_versions"):
-            hashed["hashed_versions"] = parsed_args["hashed_versions"]
-        return super().hash(hashed)
+        return super().hash(with_hashed_versions(hashed, parsed_args))
 
     def tasks(self):
         yield Task("run", resume="run", rqmt=self.rqmt)

@@ -3,6 +3,7 @@
 import os
 import re
 
+from recipe.job_environment import with_hashed_versions
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
 from recipe.returnn.launcher import session_post_config, task_rqmt
@@ -103,10 +104,8 @@ class ReturnnTrainingJob(Job):
 
     @classmethod
     def hash(cls, parsed_args):
-        hashed = {"returnn_config": cls.final_config(parsed_args["returnn_config"])}
-        if parsed_args.get("hashed_versions"):
-            hashed["hashed_versions"] = parsed_args["hashed_versions"]
-        return super().hash(hashed)
+        return super().hash(with_hashed_versions({"returnn_config": cls.final_config(parsed_args["returnn_config"])},
+                                                 parsed_args))
 
     def checkpoint_epochs(self):
         """Epochs whose checkpoints are outputs: every save_interval-th, the last one, filtered by keep_epochs."""
