@@ -1,7 +1,7 @@
 """The environment that made a job: recorded in its directory each time one of its tasks starts.
 
 ``<job dir>/environment.jsonl`` gets one JSON line per task start: ``task``, ``time``, ``python`` (version),
-``packages`` (installed versions of the Python packages that shape results: RETURNN, TensorFlow, numpy, h5py,
+``packages`` (installed versions of the Python packages that shape results: RETURNN, TensorFlow, PyTorch, numpy, h5py,
 espeakng-loader, jiwer, dm-tree), ``libraries`` (the espeak-ng library's own version and Debian's flite, when there),
 ``setup`` (the setup's git ``commit`` and whether its tree was ``dirty``), ``host`` and ``device`` (GPUs, CPU
 model). The report shows it per experiment; ``sis manager`` (sislite) warns when finished jobs were made by other
@@ -29,8 +29,8 @@ import subprocess
 import sys
 
 RECORD_FILE = "environment.jsonl"
-PACKAGES = ("returnn", "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "numpy", "h5py", "espeakng-loader", "jiwer",
-            "dm-tree")
+PACKAGES = ("returnn", "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "torch", "numpy", "h5py", "espeakng-loader",
+            "jiwer", "dm-tree")
 """Distributions recorded when installed (TensorFlow under whichever name it was installed)."""
 SETUP_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 """The setup whose git commit is recorded: the checkout this ``recipe`` package lives in (symlinks followed)."""

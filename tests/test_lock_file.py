@@ -18,7 +18,7 @@ def _requirements():
         line = line.split("#", 1)[0].strip()
         if line:
             assert not line.startswith("-"), (f"requirements.txt: {line!r} is a pip option; the file only names "
-                                              f"packages (the project is installed by the README's second command)")
+                                              f"packages (the project is installed by the README's last pip install)")
             found.append(Requirement(line))
     return found
 
@@ -62,3 +62,34 @@ def test_installed_versions_are_the_locked_ones():
             mismatched.append(f"{name}: locked {version}, installed {installed}")
     assert not mismatched, ("this environment is not the locked one (" + "; ".join(mismatched) + "); install it "
                             "with the README's command: pip install --require-hashes -r requirements.lock")
+
+
+def _torch_pins():
+    """``{canonical name: version}`` of requirements-torch.txt (PyTorch's CPU wheel and its dependencies)."""
+    text = (ROOT / "requirements-torch.txt").read_text()
+    return {canonicalize_name(match.group(1)): match.group(2)
+            for match in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, re.MULTILINE)}
+
+
+def test_torch_pins_are_hashed_installed_and_not_in_the_lock():
+    pins = _torch_pins()
+    assert pins.get("torch", "").endswith("+cpu"), "requirements-torch.txt must pin PyTorch's CPU wheel (+cpu)"
+    text = (ROOT / "requirements-torch.txt").read_text()
+    assert text.count("--hash=sha256:") == len(pins), "every pin of requirements-torch.txt needs its --hash"
+    assert not set(pins) & set(_locked()), "a package is pinned in both requirements.lock and requirements-torch.txt"
+    mismatched = []
+    for name, version in pins.items():
+        try:
+            installed = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            installed = None
+        if installed != version:
+            mismatched.append(f"{name}: pinned {version}, installed {installed}")
+    assert not mismatched, ("; ".join(mismatched) + ": install with the README's command: pip install "
+                            "--require-hashes -r requirements-torch.txt")
+
+
+def test_torch_is_the_cpu_build_without_cuda_packages():
+    cuda = sorted(dist.metadata["Name"] for dist in importlib.metadata.distributions()
+                  if (dist.metadata["Name"] or "").lower().startswith("nvidia-"))
+    assert not cuda, f"CUDA packages {cuda} are installed: torch came from PyPI, not requirements-torch.txt's CPU wheel"
