@@ -5,15 +5,19 @@ to the highest seed (matplotlib with the Agg backend, imported only when plottin
 import math
 
 from recipe.atomic_output import writing_atomically
+from recipe.returnn.learning_rates import TORCH_LOSS_KINDS
 
 
 def score_key(scores_by_epoch, dataset, kind):
-    """The key of ``<dataset>_<kind>`` in RETURNN's scores (``dev_score``, or ``dev_score_output`` etc.), or None."""
+    """The key of ``<dataset>_<kind>`` in RETURNN's scores (``dev_score``, or ``dev_score_output`` etc.; the PyTorch
+    backend's ``dev_loss_ce`` / ``dev_loss_fer``), or None."""
     keys = sorted({key for data in scores_by_epoch.values() for key in data["scores"]})
     exact = f"{dataset}_{kind}"
     if exact in keys:
         return exact
     matching = [key for key in keys if key.startswith(exact + "_")]
+    matching += [f"{dataset}_loss_{loss}" for loss, loss_kind in TORCH_LOSS_KINDS.items()
+                 if loss_kind == kind and f"{dataset}_loss_{loss}" in keys]
     return matching[0] if matching else None
 
 

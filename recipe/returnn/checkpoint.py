@@ -1,4 +1,5 @@
-"""``Checkpoint``: a TF checkpoint written by RETURNN, named by its ``.index`` file (as in i6_core)."""
+"""``Checkpoint``: a TF checkpoint written by RETURNN, named by its ``.index`` file (as in i6_core); ``PtCheckpoint``:
+a checkpoint of RETURNN's PyTorch backend, one ``.pt`` file."""
 
 import os
 
@@ -18,6 +19,11 @@ class Checkpoint:
             raise ValueError(f"Checkpoint needs the checkpoint's .index file, got {path_str!r}; "
                              f"pass e.g. tk.Path('models/epoch.010.index')")
         self.index_path = index_path
+
+    @property
+    def marker_path(self):
+        """The file whose existence the job that writes it reports (the ``.index`` Path)."""
+        return self.index_path
 
     @property
     def ckpt_path(self):
@@ -54,3 +60,51 @@ class Checkpoint:
 
     def __hash__(self):
         return hash(self._index_file())
+
+
+class PtCheckpoint:
+    """A checkpoint of RETURNN's PyTorch backend: ``<prefix>.pt`` (``{"model": state dict, "epoch": .., ...}``).
+
+    Hashes exactly like its Path. In a written RETURNN config it is the ``.pt`` file's path (``str(checkpoint)``),
+    which is what RETURNN's torch backend reads as ``load`` and ``preload_from_files``' ``filename``.
+    """
+
+    def __init__(self, path):
+        path_str = str(path.get_path() if hasattr(path, "get_path") else path)
+        if not path_str.endswith(".pt"):
+            raise ValueError(f"PtCheckpoint needs a .pt file, got {path_str!r}; pass e.g. tk.Path('models/epoch.010.pt')")
+        self.path = path
+
+    @property
+    def marker_path(self):
+        """The ``.pt`` Path (the file whose existence the job that writes it reports)."""
+        return self.path
+
+    @property
+    def ckpt_path(self):
+        """The ``.pt`` file's path (absolute)."""
+        return self.path.get_path() if hasattr(self.path, "get_path") else str(self.path)
+
+    def exists(self):
+        return os.path.exists(self.ckpt_path)
+
+    def files(self):
+        return [self.ckpt_path] if self.exists() else []
+
+    def _sis_hash(self):
+        return self.path._sis_hash()
+
+    def __fspath__(self):
+        return self.ckpt_path
+
+    def __str__(self):
+        return self.ckpt_path
+
+    def __repr__(self):
+        return f"PtCheckpoint({self.ckpt_path!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, PtCheckpoint) and self.ckpt_path == other.ckpt_path
+
+    def __hash__(self):
+        return hash(self.ckpt_path)

@@ -45,9 +45,9 @@ def _is_path(value):
 
 
 def _is_checkpoint(value):
-    from recipe.returnn.checkpoint import Checkpoint
+    from recipe.returnn.checkpoint import Checkpoint, PtCheckpoint
 
-    return isinstance(value, Checkpoint)
+    return isinstance(value, (Checkpoint, PtCheckpoint))
 
 
 def _capture(value, where):
@@ -94,7 +94,8 @@ def _capture_code(code, where):
 
 
 def _resolved(value):
-    """``value`` as RETURNN reads it: Paths as absolute path strings, Checkpoints as their prefix."""
+    """``value`` as RETURNN reads it: Paths as absolute path strings, Checkpoints as their prefix (a PtCheckpoint as
+    its ``.pt`` file)."""
     if isinstance(value, dict):
         return type(value)((key, _resolved(item)) for key, item in value.items())
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -36,7 +36,7 @@ class ReturnnForwardJob(Job):
         if not isinstance(dataset, dict):
             raise TypeError(f"ReturnnForwardJob(dataset=...) must be a RETURNN dataset dict, got "
                             f"{type(dataset).__name__}")
-        ReturnnEvalJob.check_arguments(model_checkpoint, returnn_config, {"data": dataset})
+        self.check_model(model_checkpoint, returnn_config)
         self.model_checkpoint = model_checkpoint
         self.returnn_config = returnn_config
         self.dataset = dataset
@@ -48,6 +48,18 @@ class ReturnnForwardJob(Job):
         self.rqmt = task_rqmt("ReturnnForwardJob", device, cpu_rqmt, mem_rqmt, time_rqmt)
         self.out_returnn_config_file = self.output_path("returnn.config")
         self.out_hdf = self.output_path("output.hdf")
+
+    @staticmethod
+    def check_model(model_checkpoint, returnn_config):
+        """TypeError/ValueError unless these are a TF Checkpoint and a TF net-dict ReturnnConfig."""
+        ReturnnEvalJob.check_arguments(model_checkpoint, returnn_config, {"data": {}})
+
+    def run_config(self, output_file):
+        """The config as run: the hashed forward config plus device, log, output file and TF session settings."""
+        config = forward_config(self.returnn_config, self.model_checkpoint, self.dataset, self.output_layer)
+        return config.updated(post_config={"device": self.device, **progress_log_settings(self.log_verbosity),
+                                           "output_file": output_file,
+                                           **session_post_config(config, self.rqmt["cpu"], self.device)})
 
     @classmethod
     def hash(cls, parsed_args):
@@ -69,10 +81,7 @@ class ReturnnForwardJob(Job):
         work_hdf = os.path.abspath("output.hdf.partial")
         if os.path.exists(work_hdf):
             os.unlink(work_hdf)
-        config = forward_config(self.returnn_config, self.model_checkpoint, self.dataset, self.output_layer)
-        config = config.updated(post_config={"device": self.device, **progress_log_settings(self.log_verbosity),
-                                             "output_file": work_hdf,
-                                             **session_post_config(config, self.rqmt["cpu"], self.device)})
+        config = self.run_config(work_hdf)
         config.write(self.out_returnn_config_file, header_comment=f"forward of {self.model_checkpoint}")
         run_returnn(self.out_returnn_config_file.get_path(), python_exe=self.returnn_python_exe,
                     cpu_threads=self.rqmt["cpu"], device=self.device)

@@ -7,6 +7,25 @@ importing numpy or RETURNN, so the manager can use it cheaply.
 
 import math
 
+TORCH_LOSS_KINDS = {"ce": "score", "fer": "error"}
+"""RETURNN's PyTorch backend names an epoch's scores ``<dataset>_loss_<loss name>``; the losses named ``ce`` and
+``fer`` (setups/torch_networks.py's train_step) are what TF calls ``<dataset>_score`` and ``<dataset>_error``."""
+
+
+def score_kind(key, dataset=None):
+    """"score" (CE), "error" (frame error) or None for a learning_rates key: TF's ``dev_score``, ``dev_error``,
+    ``dev_score_output``, ... and the PyTorch backend's ``dev_loss_ce``, ``dev_loss_fer``; with ``dataset`` only
+    keys of that dataset."""
+    if key.startswith(":") or (dataset is not None and not key.startswith(dataset + "_")):
+        return None
+    for kind in ("score", "error"):
+        if key.endswith("_" + kind) or f"_{kind}_" in key:
+            return kind
+    for loss, kind in TORCH_LOSS_KINDS.items():
+        if key.endswith("_loss_" + loss):
+            return kind
+    return None
+
 
 class _NumpyScalars:
     """Stands in for ``np`` while reading: ``np.float32(x)``, ``np.int64(x)``, ... give plain Python numbers."""
@@ -26,7 +45,8 @@ def _epoch_data(learningRate=None, error=None, learning_rate=None, meta=None, **
     if isinstance(error, (int, float)):  # old RETURNN format: a single score
         error = {"score": error}
     return {"learning_rate": None if rate is None else float(rate),
-            "scores": {str(key): float(value) for key, value in (error or {}).items()}}
+            "scores": {str(key): float(value) for key, value in (error or {}).items()
+                       if isinstance(value, (int, float))}}  # the torch backend's :meta: strings (cpu, versions) left out
 
 
 def parse_learning_rates(text, source="learning_rates"):

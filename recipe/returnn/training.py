@@ -82,11 +82,26 @@ class ReturnnTrainingJob(Job):
         self.out_model_dir = self.output_path("models", directory=True)
         self.out_plot_se = self.output_path("score_and_error.png")
         self.out_peak_memory = self.output_path("peak_memory.json")
-        self.out_checkpoints = {epoch: Checkpoint(self.output_path(f"models/epoch.{epoch:03d}.index"))
-                                for epoch in self.checkpoint_epochs()}
+        self.out_checkpoints = {epoch: self.checkpoint_of_epoch(epoch) for epoch in self.checkpoint_epochs()}
+
+    CHECKPOINT_FILE = CHECKPOINT_INDEX
+    """The file name (regular expression, epoch as group 1) of an epoch's checkpoint marker in the model directory."""
+
+    def checkpoint_of_epoch(self, epoch):
+        """The output Checkpoint of ``epoch`` (the TF ``models/epoch.NNN.index``)."""
+        return Checkpoint(self.output_path(f"models/epoch.{epoch:03d}.index"))
 
     @staticmethod
-    def final_config(returnn_config):
+    def check_backend(returnn_config):
+        """Raise unless the config selects the backend this job trains (TF net-dict)."""
+        check_tensorflow_backend(returnn_config, "ReturnnTrainingJob")
+
+    def backend_post_config(self):
+        """The backend's unhashed run settings: TF's thread pools and GPU memory options (``tf_session_opts``)."""
+        return session_post_config(self.returnn_config, self.rqmt["cpu"], self.device)
+
+    @classmethod
+    def final_config(cls, returnn_config):
         """The hashed training config: the user's config with the job's defaults; rejects settings the job owns."""
         if not isinstance(returnn_config, ReturnnConfig):
             raise TypeError(f"ReturnnTrainingJob needs a recipe.returnn.config.ReturnnConfig, got "
@@ -95,7 +110,7 @@ class ReturnnTrainingJob(Job):
         if owned:
             raise ValueError(f"ReturnnTrainingJob: {owned} must not be in the ReturnnConfig; pass them as job "
                              f"arguments (num_epochs=..., device=..., log_verbosity=...) or drop them")
-        check_tensorflow_backend(returnn_config, "ReturnnTrainingJob")
+        cls.check_backend(returnn_config)
         defaults = {"task": "train", "target": "classes", "learning_rate_file": "learning_rates"}
         if returnn_config.get("task", "train") != "train":
             raise ValueError(f"ReturnnTrainingJob: config task={returnn_config.get('task')!r}; use 'train' or drop it")
@@ -120,7 +135,7 @@ class ReturnnTrainingJob(Job):
         post = {"device": self.device, "num_epochs": self.num_epochs, "save_interval": self.save_interval,
                 "model": os.path.join(self.out_model_dir.get_path(), "epoch"),
                 **progress_log_settings(self.log_verbosity),
-                **session_post_config(self.returnn_config, self.rqmt["cpu"], self.device)}
+                **self.backend_post_config()}
         if self.keep_epochs is not None:
             post["cleanup_old_models"] = {"keep": sorted(set(self.keep_epochs) | {self.num_epochs})}
         return self.returnn_config.updated(post_config=post)
@@ -158,17 +173,17 @@ class ReturnnTrainingJob(Job):
 
     # --- Sisyphus hooks ---
     def last_checkpoint_epoch(self):
-        """The highest epoch with a checkpoint index file in the model directory (0 if none)."""
+        """The highest epoch with a checkpoint (index file) in the model directory (0 if none)."""
         try:
             names = os.listdir(self.out_model_dir.get_path())
         except OSError:
             return 0
-        epochs = [int(match.group(1)) for match in map(CHECKPOINT_INDEX.match, names) if match]
+        epochs = [int(match.group(1)) for match in map(self.CHECKPOINT_FILE.match, names) if match]
         return max(epochs, default=0)
 
     def path_available(self, path):
-        index_files = {checkpoint.index_path.get_path(): checkpoint for checkpoint in self.out_checkpoints.values()}
-        checkpoint = index_files.get(path.get_path() if hasattr(path, "get_path") else str(path))
+        markers = {checkpoint.marker_path.get_path(): checkpoint for checkpoint in self.out_checkpoints.values()}
+        checkpoint = markers.get(path.get_path() if hasattr(path, "get_path") else str(path))
         if checkpoint is not None:
             return checkpoint.exists()
         return super().path_available(path)
@@ -276,7 +291,18 @@ class GetBestCheckpointJob(Job):
         self.max_epoch = max_epoch
         self.out_epoch = self.output_var("epoch")
         self.out_model_dir = self.output_path("model", directory=True)
-        self.out_checkpoint = Checkpoint(self.output_path("model/checkpoint.index"))
+        self.out_checkpoint = self.output_checkpoint()
+
+    CHECKPOINT_SUFFIXES = (".data-00000-of-00001", ".index")
+    """The files of an epoch's checkpoint, linked in this order (the last one marks the checkpoint complete)."""
+
+    def output_checkpoint(self):
+        """The output Checkpoint (TF: ``model/checkpoint.index``)."""
+        return Checkpoint(self.output_path("model/checkpoint.index"))
+
+    def output_prefix(self):
+        """Where the chosen epoch's files go, without their suffixes (TF: the checkpoint prefix)."""
+        return self.out_checkpoint.ckpt_path
 
     def tasks(self):
         yield Task("run", mini_task=True)
@@ -298,17 +324,17 @@ class GetBestCheckpointJob(Job):
                              f"max_epoch={self.max_epoch}; train for at least max_epoch epochs")
         model_dir = self.model_dir.get_path()
         candidates = [epoch for epoch in scored
-                      if os.path.exists(os.path.join(model_dir, f"epoch.{epoch:03d}.index"))
+                      if os.path.exists(os.path.join(model_dir, f"epoch.{epoch:03d}{self.CHECKPOINT_SUFFIXES[-1]}"))
                       and (self.max_epoch is None or epoch <= self.max_epoch)]
         if not candidates:
             raise FileNotFoundError(f"no checkpoint in {model_dir} for any epoch with a {self.key!r} score"
                                     + ("" if self.max_epoch is None else f" up to epoch {self.max_epoch}"))
         best = sorted(candidates, key=lambda epoch: scores[epoch]["scores"][self.key])[self.index]
         source = os.path.join(model_dir, f"epoch.{best:03d}")
-        target = self.out_checkpoint.ckpt_path
+        target = self.output_prefix()
         if os.path.exists(source + ".meta"):  # RETURNN reads a checkpoint's epoch from where its .meta link points
             symlink_atomically(source + ".meta", target + ".meta")
-        for suffix in (".data-00000-of-00001", ".index"):  # index last: it marks the checkpoint complete
+        for suffix in self.CHECKPOINT_SUFFIXES:  # the last one marks the checkpoint complete
             if os.path.exists(source + suffix):
                 link_or_copy_atomically(source + suffix, target + suffix)
         self.out_epoch.set(best)
