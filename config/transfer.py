@@ -9,8 +9,13 @@
 5. BLSTM with the same seed's transferred front-end, frozen and fine-tuned;
    every model: the checkpoint with the lowest dev CE (or the last one, ``checkpoint: "last"``), FER and CE on dev
    and test (RETURNN eval), posteriors -> word-loop Viterbi -> WER;
-6. one report: mean ± std over seeds, 95 % confidence intervals and paired tests over utterances of every transfer
-   variant against both scratch BLSTMs (Markdown, sortable HTML, JSON with the per-seed numbers), learning curves.
+6. with the profile's ``pytorch_blstm`` (off in the demo; ``TRANSFER_PROFILE=demo_pytorch``): the BLSTM on RETURNN's
+   PyTorch backend (setups/torch_networks.py), from scratch and/or with the same seed's TF baseline front-end
+   converted into it (ConvertTfToTorchJob), frozen / fine-tuned, evaluated like the TF rows (posteriors ->
+   FrameScoresJob for CE/FER, Viterbi -> WER);
+7. one report: mean ± std over seeds, 95 % confidence intervals and paired tests over utterances of every transfer
+   variant against both scratch BLSTMs of its backend (Markdown, sortable HTML, JSON with the per-seed numbers),
+   learning curves.
 
 Run: ``sis manager config/transfer.py`` (demo profile) or ``TRANSFER_PROFILE=full sis manager config/transfer.py``,
 or ``sis manager "config/transfer.run('full')"``. Sizes and hyper-parameters live in setups/profiles.py.
@@ -27,10 +32,14 @@ from recipe.returnn.config import ReturnnConfig
 from recipe.returnn.datasets import hdf_dataset
 from recipe.returnn.evaluation import ReturnnEvalJob
 from recipe.returnn.forward import ReturnnForwardJob
+from recipe.returnn.torch_forward import ReturnnTorchForwardJob
+from recipe.returnn.torch_training import GetBestPtCheckpointJob, ReturnnTorchTrainingJob
 from recipe.returnn.training import GetBestCheckpointJob, ReturnnTrainingJob
 from recipe.scoring.decoding import DecodeWordsJob, EstimateAlignmentStatisticsJob
+from recipe.scoring.frame_scores import FrameScoresJob
 from recipe.scoring.scoring import ScoreWerJob
 from recipe.transfer.extraction import ExtractLayerVariablesJob
+from recipe.transfer.torch_conversion import ConvertTfToTorchJob
 from recipe.transfer.transfer_config import build_transfer_config
 from recipe.transfer.validation import ValidateTransferJob, check_layer_names
 from setups import networks, profiles
@@ -93,10 +102,11 @@ def rqmt_arguments(profile, kind):
     return {f"{key}_rqmt": value for key, value in profile["rqmt"][kind].items()}
 
 
-def train(name, returnn_config, hyper, profile, num_epochs=None):
-    """The training job of ``returnn_config`` for ``num_epochs`` (default: ``hyper["num_epochs"]``)."""
-    job = ReturnnTrainingJob(returnn_config, num_epochs=num_epochs or hyper["num_epochs"], device=profile["device"],
-                             hashed_versions=hashed_versions(profile, "returnn"), **rqmt_arguments(profile, "train"))
+def train(name, returnn_config, hyper, profile, num_epochs=None, job_class=ReturnnTrainingJob):
+    """The training job of ``returnn_config`` for ``num_epochs`` (default: ``hyper["num_epochs"]``);
+    ``job_class=ReturnnTorchTrainingJob`` for a PyTorch-backend config."""
+    job = job_class(returnn_config, num_epochs=num_epochs or hyper["num_epochs"], device=profile["device"],
+                    hashed_versions=hashed_versions(profile, "returnn"), **rqmt_arguments(profile, "train"))
     job.add_alias(f"train/{name}")
     tk.register_output(f"{name}/learning_curve.png", job.out_plot_se)
     return job
@@ -104,29 +114,38 @@ def train(name, returnn_config, hyper, profile, num_epochs=None):
 
 def chosen_checkpoint(name, training, num_epochs, profile):
     """(checkpoint, epoch) evaluated for a training of ``num_epochs`` epochs: the one with the lowest dev CE
-    (``checkpoint: "best_dev_score"``, chosen by GetBestCheckpointJob among epochs 1..num_epochs) or the last one
-    (``"last"``)."""
+    (``checkpoint: "best_dev_score"``, chosen by GetBestCheckpointJob among epochs 1..num_epochs, for a PyTorch
+    training GetBestPtCheckpointJob by its ``dev_loss_ce``) or the last one (``"last"``)."""
     if profile["checkpoint"] == "last":
         return training.out_checkpoints[num_epochs], num_epochs
-    best = GetBestCheckpointJob(training.out_model_dir, training.out_learning_rates, key="dev_score",
-                                max_epoch=num_epochs)
+    torch_backend = isinstance(training, ReturnnTorchTrainingJob)
+    best = (GetBestPtCheckpointJob if torch_backend else GetBestCheckpointJob)(
+        training.out_model_dir, training.out_learning_rates, key="dev_loss_ce" if torch_backend else "dev_score",
+        max_epoch=num_epochs)
     best.add_alias(f"checkpoint/{name}")
     return best.out_checkpoint, best.out_epoch
 
 
 def evaluate(name, seed, training, num_epochs, returnn_config, corpus, statistics, profile):
     """FER/CE on dev and test, and WER from decoding the posteriors, of the chosen checkpoint of ``training`` after
-    ``num_epochs`` epochs; returns the run of the report row (the per-seed numbers)."""
+    ``num_epochs`` epochs; returns the run of the report row (the per-seed numbers). A PyTorch-backend training
+    (which RETURNN cannot evaluate per sequence) gets its CE/FER from the forwarded posteriors (FrameScoresJob)."""
     checkpoint, epoch = chosen_checkpoint(name, training, num_epochs, profile)
     arguments = {**rqmt_arguments(profile, "eval"), "hashed_versions": hashed_versions(profile, "returnn")}
-    eval_sets = {split: corpus_dataset(corpus, split) for split in SCORED_SETS}
-    scores = ReturnnEvalJob(checkpoint, returnn_config, eval_sets, device=profile["device"], **arguments)
+    torch_backend = isinstance(training, ReturnnTorchTrainingJob)
+    forward_class = ReturnnTorchForwardJob if torch_backend else ReturnnForwardJob
+    forwards = {split: forward_class(checkpoint, returnn_config, corpus_dataset(corpus, split),
+                                     device=profile["device"], **arguments) for split in SCORED_SETS}
+    if torch_backend:
+        scores = FrameScoresJob({split: forwards[split].out_hdf for split in SCORED_SETS},
+                                {split: corpus.out_hdf[split] for split in SCORED_SETS})
+    else:
+        eval_sets = {split: corpus_dataset(corpus, split) for split in SCORED_SETS}
+        scores = ReturnnEvalJob(checkpoint, returnn_config, eval_sets, device=profile["device"], **arguments)
     scores.add_alias(f"eval/{name}")
     wer, per_utterance = {}, {}
     for split in SCORED_SETS:
-        forward = ReturnnForwardJob(checkpoint, returnn_config, corpus_dataset(corpus, split), device=profile["device"],
-                                    **arguments)
-        decode = DecodeWordsJob(forward.out_hdf, corpus.out_labels, statistics=statistics,
+        decode = DecodeWordsJob(forwards[split].out_hdf, corpus.out_labels, statistics=statistics,
                                 **profile["decoding"])
         score = ScoreWerJob(decode.out_hypotheses, corpus.out_transcripts[split])
         score.add_alias(f"wer/{name}/{split}")
@@ -135,6 +154,55 @@ def evaluate(name, seed, training, num_epochs, returnn_config, corpus, statistic
     return {"seed": seed, "learning_rates": training.out_learning_rates, "scores": scores.out_scores,
             "per_sequence": scores.out_per_sequence, "wer": wer, "per_utterance": per_utterance,
             "checkpoint": checkpoint, "epochs": num_epochs, "chosen_epoch": epoch}
+
+
+TORCH_ROWS = {"scratch": "blstm_torch_scratch", "frozen": "blstm_torch_transfer_frozen",
+              "finetuned": "blstm_torch_transfer_finetuned"}
+"""The report rows of the profile's ``pytorch_blstm`` choices."""
+TORCH_ROW_SETTINGS = {"scratch": "PyTorch backend, from scratch",
+                      "frozen": "PyTorch backend, TF baseline front-end converted, frozen",
+                      "finetuned": "PyTorch backend, TF baseline front-end converted, fine-tuned"}
+
+
+def torch_blstm_config(settings, model_options, converted=None):
+    """The PyTorch-backend BLSTM's RETURNN config: the TF config's data, batching and optimizer settings, the model
+    of setups/torch_networks.py, and ``preload_from_files`` of the ``converted`` front-end (a PtCheckpoint) when
+    given."""
+    from setups import torch_networks
+
+    config = {key: value for key, value in settings.items() if key != "use_tensorflow"}
+    config.update({"backend": "torch", "get_model": torch_networks.get_blstm_model, "model_options": model_options,
+                   "train_step": torch_networks.train_step, "forward_step": torch_networks.forward_step})
+    if converted is not None:
+        config["preload_from_files"] = {"frontend": {"filename": converted, "init_for_train": True,
+                                                     "ignore_missing": True}}
+    return ReturnnConfig(config)
+
+
+def pytorch_blstm_runs(profile, seed, settings, torch_rows, baseline_checkpoint, corpus, statistics):
+    """{row: run} of one seed's PyTorch-backend BLSTMs (``torch_rows`` {row: "scratch" / "frozen" / "finetuned"}):
+    the TF baseline's conv_1/conv_2 (``baseline_checkpoint``) converted into the model's front-end
+    (ConvertTfToTorchJob, checked against the model's parameter shapes), each row trained and evaluated like the TF
+    rows. Imports torch (for the parameter shapes), so only profiles that use it pay for it."""
+    from setups import torch_networks
+
+    options = torch_networks.blstm_options(profile["blstm"]["network"], settings["extern_data"]["classes"]["dim"])
+    converted = None
+    if set(torch_rows.values()) - {"scratch"}:
+        conversion = ConvertTfToTorchJob(baseline_checkpoint, torch_networks.blstm_parameter_shapes(**options),
+                                         torch_networks.TRANSFERRED_PARAMETERS)
+        conversion.add_alias(f"transfer/convert_to_torch/seed_{seed}")
+        tk.register_output(f"transfer/seed_{seed}/torch_conversion.json", conversion.out_table)
+        converted = conversion.out_checkpoint
+    found = {}
+    for row, variant in torch_rows.items():
+        returnn_config = torch_blstm_config(settings, dict(options, frozen_frontend=variant == "frozen"),
+                                            None if variant == "scratch" else converted)
+        name = f"{row}/seed_{seed}"
+        training = train(name, returnn_config, profile["blstm"], profile, job_class=ReturnnTorchTrainingJob)
+        found[row] = evaluate(name, seed, training, profile["blstm"]["num_epochs"], returnn_config, corpus,
+                              statistics, profile)
+    return found
 
 
 def run(profile_name=None):
@@ -155,8 +223,9 @@ def build(profile):
     method = profile["transfer"]["method"]
     variants = {f"blstm_transfer_{variant}": variant for variant in profile["transfer"]["variants"]}
     control = "blstm_scratch_equal_budget"
+    torch_rows = {TORCH_ROWS[variant]: variant for variant in profile["pytorch_blstm"]}
     runs = {"baseline_cnn_dnn": [], "blstm_scratch": [], **({control: []} if profile["equal_budget_control"] else {}),
-            **{name: [] for name in variants}}
+            **{name: [] for name in variants}, **{name: [] for name in torch_rows}}
 
     # The transferred layers must exist in both networks before anything is trained.
     fast = profile["fast_formulation"]
@@ -212,16 +281,27 @@ def build(profile):
             runs[row].append(evaluate(name, seed, training, blstm_epochs, returnn_config, corpus, statistics,
                                       profile))
 
-    # 6. The report: every transfer variant against both scratch BLSTMs; the manager prints its table once it exists.
+        # 6. The BLSTM on RETURNN's PyTorch backend, with this seed's TF baseline front-end converted into it.
+        if torch_rows:
+            for row, run_of_seed in pytorch_blstm_runs(profile, seed, settings, torch_rows,
+                                                       runs["baseline_cnn_dnn"][-1]["checkpoint"], corpus,
+                                                       statistics).items():
+                runs[row].append(run_of_seed)
+
+    # 7. The report: every transfer variant against both scratch BLSTMs of its backend (and the PyTorch ones against
+    #    the TF scratch BLSTM); the manager prints its table once it exists.
     row_settings = {"blstm_scratch": f"first {blstm_epochs} epochs of the {control} training" if control in runs
                     else None,
                     control: f"{baseline_epochs} + {blstm_epochs} epochs: as many as baseline and transfer together",
-                    **{row: f"{method}, {variant} front-end" for row, variant in variants.items()}}
+                    **{row: f"{method}, {variant} front-end" for row, variant in variants.items()},
+                    **{row: TORCH_ROW_SETTINGS[variant] for row, variant in torch_rows.items()}}
     experiments = [{"name": name, "runs": seed_runs, **({"settings": row_settings[name]}
                                                        if row_settings.get(name) else {})}
                    for name, seed_runs in runs.items()]
     comparisons = [(row, reference) for row in variants for reference in ("blstm_scratch", control)
                    if reference in runs]
+    comparisons += [(row, reference) for row, variant in torch_rows.items() if variant != "scratch"
+                    for reference in (TORCH_ROWS["scratch"], "blstm_scratch") if reference in runs]
     report = ExperimentReportJob(experiments, datasets=SCORED_SETS, comparisons=comparisons,
                                  title=f"Front-end transfer ({profile['name']} profile, method {method}, "
                                        f"{len(profile['seeds'])} seeds)")

@@ -21,6 +21,7 @@ from recipe.sis_api import tk
 from recipe.transfer.transfer_config import METHODS as TRANSFER_METHODS
 
 TRANSFER_VARIANTS = ("frozen", "finetuned")
+PYTORCH_BLSTM_VARIANTS = ("scratch",) + TRANSFER_VARIANTS
 CHECKPOINT_CHOICES = ("best_dev_score", "last")
 DEVICES = ("cpu", "gpu")
 
@@ -107,6 +108,11 @@ SCHEMA = {
         "variants": Key(tuple, "which transferred BLSTMs to train", choices=TRANSFER_VARIANTS),
         "spec": Key(str, "which layers, e.g. 'conv_1,conv_2::conv_2/W' (recipe/transfer/transfer_spec.py)", optional=True),
     }),
+    "pytorch_blstm": Key(tuple, "BLSTMs also trained on RETURNN's PyTorch backend (setups/torch_networks.py, needs "
+                                "requirements-torch.txt): 'scratch', and/or the TF baseline's front-end converted "
+                                "into it (ConvertTfToTorchJob) 'frozen' / 'finetuned'; evaluated like the TF rows, "
+                                "shown beside them in the report; (): none", choices=PYTORCH_BLSTM_VARIANTS,
+                         default=()),
     "training": Section("RETURNN options of every training, passed to RETURNN as they are", {
         "batch_size": Key(int, "frames (here: audio samples) per batch", min=1, returnn=True),
         "max_seqs": Key(int, "sequences per batch at most", min=1, optional=True, returnn=True),

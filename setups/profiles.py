@@ -41,6 +41,9 @@ DEMO = {
     },
     # One parameter each: the loading method, and which of frozen / fine-tuned to train.
     "transfer": {"method": "load_on_init", "variants": ("frozen", "finetuned")},
+    # BLSTMs also on RETURNN's PyTorch backend: any of "scratch", "frozen", "finetuned" (the last two with the TF
+    # baseline's front-end converted); () here, see the demo_pytorch profile below.
+    "pytorch_blstm": (),
     # Batches of 5 s of audio: twice the updates per epoch of 10 s batches for about the same computation.
     "training": {"batch_size": 80000, "max_seqs": 32, "optimizer": {"class": "adam"}},
     # Seeds (RETURNN's random_seed, positive ints): every experiment trains once per seed, the transferred
@@ -91,7 +94,12 @@ CORPUS_AUDIO["corpus_audio"] = {
                     "prior_scale": 0.0, "min_frames": 3, "previous_weight": 1.0},
 }
 
-PROFILES = {"demo": DEMO, "full": FULL, "corpus_audio": CORPUS_AUDIO}
+DEMO_PYTORCH = copy.deepcopy(DEMO)
+# The demo, and the BLSTM also on RETURNN's PyTorch backend: from scratch and with the TF baseline's front-end
+# converted into it (frozen / fine-tuned); the report shows these rows beside the TF ones.
+DEMO_PYTORCH["pytorch_blstm"] = ("scratch", "frozen", "finetuned")
+
+PROFILES = {"demo": DEMO, "full": FULL, "corpus_audio": CORPUS_AUDIO, "demo_pytorch": DEMO_PYTORCH}
 
 
 def check(profile):

@@ -148,6 +148,26 @@ def forward_step(*, model, extern_data, **_kwargs):
     rf.get_run_ctx().mark_as_output(torch.softmax(logits, dim=-1), "output", dims=[batch_dim, time_dim, classes_dim])
 
 
+TRANSFERRED_PARAMETERS = {"frontend.conv_1": "conv_1", "frontend.conv_2": "conv_2"}
+"""Where the PyTorch BLSTM's front-end comes from: torch module <- TF layer of the baseline (a transfer spec,
+recipe/transfer/transfer_spec.py)."""
+
+BLSTM_SIZES = ("rnn_layer_nodes", "conv_1_channels", "conv_2_channels", "lin_dim", "ff_dim")
+"""The keys of a profile's ``blstm.network`` that the PyTorch BLSTM takes (``lstm_unit`` is a TF rec unit: the
+PyTorch LSTM is ``torch.nn.LSTM``)."""
+
+
+def blstm_options(network_sizes, num_classes):
+    """``model_options`` of the PyTorch BLSTM for a profile's ``blstm.network`` sizes."""
+    return {"num_classes": num_classes, **{key: network_sizes[key] for key in BLSTM_SIZES if key in network_sizes}}
+
+
 def parameter_shapes(model):
     """``{parameter name: shape}`` of a model (what a converted checkpoint must match)."""
     return {name: list(value.shape) for name, value in model.state_dict().items()}
+
+
+def blstm_parameter_shapes(**options):
+    """:func:`parameter_shapes` of ``BlstmModel(**options)``, built on torch's meta device (no memory, no init)."""
+    with torch.device("meta"):
+        return parameter_shapes(BlstmModel(**options))

@@ -12,6 +12,7 @@ import os
 from recipe.job_environment import read_environment_records
 
 COLUMNS = (("experiment", "experiment"), ("python", "Python"), ("returnn", "RETURNN"), ("tensorflow", "TensorFlow"),
+           ("torch", "PyTorch"),
            ("numpy", "numpy"), ("h5py", "h5py"), ("espeak-ng", "espeak-ng"), ("flite", "flite"),
            ("commit", "setup commit"), ("host", "host"), ("device", "device"))
 

@@ -386,7 +386,13 @@ def recorded_peak_memory(output_file):
 
 
 def count_checkpoint_parameters(checkpoint):
-    """Number of values in a TF checkpoint's model variables (without ``global_step`` and optimizer slots)."""
+    """Number of values in a TF checkpoint's model variables (without ``global_step`` and optimizer slots), or in a
+    PyTorch-backend checkpoint's model state (a ``.pt`` file: RETURNN keeps the optimizer state in ``.opt.pt``)."""
+    if _path_string(getattr(checkpoint, "marker_path", checkpoint)).endswith(".pt"):
+        import torch
+
+        state = torch.load(_path_string(checkpoint.marker_path), map_location="cpu", weights_only=True)
+        return int(sum(value.numel() for value in state.get("model", state).values()))
     import tensorflow as tf
 
     index = checkpoint.index_path if hasattr(checkpoint, "index_path") else checkpoint

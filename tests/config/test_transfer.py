@@ -205,3 +205,32 @@ def test_transfer_spec_one_line_in_the_profile():
             assert excluded[name] != preload[name], name
     with pytest.raises(ValueError, match=r"load_on_init: conv_2 \(class 'conv'\) lie\(s\) inside the subnetwork"):
         build(transfer__spec="conv_1,conv_2::conv_2/W")
+
+
+def test_pytorch_blstm_rows_come_beside_the_tf_rows_and_keep_their_ids():
+    from recipe.returnn.torch_training import ReturnnTorchTrainingJob
+    from recipe.transfer.torch_conversion import ConvertTfToTorchJob
+
+    base = trainings(build())
+    report = build(pytorch_blstm=("scratch", "frozen", "finetuned"))
+    with_torch = trainings(report)
+    assert {key: with_torch[key] for key in base} == base  # the TF rows are the very same jobs
+    assert [row["name"] for row in report.experiments][-3:] == [
+        "blstm_torch_scratch", "blstm_torch_transfer_frozen", "blstm_torch_transfer_finetuned"]
+    assert ("blstm_torch_transfer_frozen", "blstm_torch_scratch") in report.comparisons
+    assert ("blstm_torch_transfer_finetuned", "blstm_scratch") in report.comparisons
+    rows = {row["name"]: row for row in report.experiments}
+    for name in ("blstm_torch_scratch", "blstm_torch_transfer_frozen", "blstm_torch_transfer_finetuned"):
+        for run, baseline_run in zip(rows[name]["runs"], rows["baseline_cnn_dnn"]["runs"]):
+            training = run["learning_rates"].creator
+            assert isinstance(training, ReturnnTorchTrainingJob)
+            options = training.returnn_config.get("model_options")
+            assert options["frozen_frontend"] == (name == "blstm_torch_transfer_frozen")
+            conversions = [job for job in ancestors(training).values() if isinstance(job, ConvertTfToTorchJob)]
+            if name == "blstm_torch_scratch":
+                assert not conversions and "preload_from_files" not in training.returnn_config
+            else:  # the front-end of the same seed's evaluated baseline checkpoint
+                assert [job.checkpoint for job in conversions] == [baseline_run["checkpoint"]]
+    torch_ids = [job_id for key, job_id in with_torch.items() if key.startswith("blstm_torch")]
+    assert len(set(torch_ids)) == len(torch_ids) == 6
+    assert profiles.get_profile("demo_pytorch")["pytorch_blstm"] == ("scratch", "frozen", "finetuned")

@@ -146,6 +146,17 @@ def test_parameters_are_counted_from_a_tf_checkpoint(tmp_path):
     assert count_checkpoint_parameters(index) == 400 * 4 + 12
 
 
+def test_parameters_are_counted_from_a_pytorch_checkpoint(tmp_path):
+    import torch
+
+    from recipe.report.report import count_checkpoint_parameters
+    from recipe.returnn.checkpoint import PtCheckpoint
+
+    torch.save({"model": {"frontend.conv_1.weight": torch.zeros(4, 1, 400), "output.bias": torch.zeros(12)},
+                "epoch": 2, "step": 10}, tmp_path / "epoch.002.pt")
+    assert count_checkpoint_parameters(PtCheckpoint(tk.Path(str(tmp_path / "epoch.002.pt")))) == 400 * 4 + 12
+
+
 def seed_run(root, name, seed, error_rate, epoch):
     """The files of one seed's run of a system with the given per-word error rate on 60 dev utterances of 5
     words (frame results: 100 frames each, FER = error rate, CE = 2 * error rate); error counts vary per seed."""
