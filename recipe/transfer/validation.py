@@ -100,12 +100,14 @@ def transfer_problems(target_shapes, manifest, layers, target_dtypes=None, metho
     return problems
 
 
-def transfer_table(target_shapes, manifest, frozen=False):
-    """One row per variable of the transferred target layers: target, source (``checkpoint@name`` when several),
-    shape, status ``transferred`` / ``frozen`` (transferred, not trained) / ``fresh`` (excluded: the target's own
-    initialisation)."""
+def transfer_table(target_shapes, manifest, frozen=False, network_shapes=None):
+    """One row per variable of the transferred target layers (and, with ``network_shapes``, ``{variable: shape}`` of
+    the whole target network, of every other variable too): target, source (``checkpoint@name`` when several),
+    shape, status ``transferred`` / ``frozen`` (transferred, not trained) / ``fresh`` (excluded or not transferred:
+    the target's own initialisation)."""
     stored = {entry["name"]: entry for entry in manifest["variables"]}
     excluded = {entry["name"]: entry for entry in manifest.get("excluded", ())}
+    target_shapes = {**(network_shapes or {}), **target_shapes}
     rows = []
     for name in sorted(set(target_shapes) | set(stored)):
         entry = stored.get(name) or excluded.get(name)
@@ -158,7 +160,7 @@ class ValidateTransferJob(Job):
     as ``layers``); ``method`` and ``frozen`` when given (``method="custom_param_importer"`` also refuses layers
     that would be half transferred; ``frozen`` shows in the report). Outputs: ``out_checkpoint`` (the extracted
     checkpoint, hard-linked or copied, so a training that loads it depends on this check) and ``out_report`` (JSON:
-    each transferred variable with its shape, and ``table``: every variable of the transferred layers with its
+    each transferred variable with its shape, and ``table``: every variable of the target network with its
     source, target, shape and status transferred / frozen / fresh; the task log prints that table).
     Finished when the check passed; a mismatch fails the task within seconds, listing every variable with both
     shapes.
@@ -200,7 +202,8 @@ class ValidateTransferJob(Job):
         manifest = read_manifest(self.extracted_manifest)
         shapes = check_transfer(self.network, self.layers, self.extern_data, manifest, spec=self.spec,
                                 method=self.method)
-        table = transfer_table(shapes, manifest, self.frozen)
+        network_shapes = target_param_shapes(self.network, list(self.network), self.extern_data)
+        table = transfer_table(shapes, manifest, self.frozen, network_shapes)
         print(format_transfer_table(table))
         source = self.extracted_checkpoint.ckpt_path
         target = self.out_checkpoint.ckpt_path

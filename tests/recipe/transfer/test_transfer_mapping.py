@@ -13,7 +13,7 @@ from recipe.returnn.checkpoint import Checkpoint
 from recipe.transfer.extraction import extract_layer_variables
 from recipe.transfer.transfer_config import METHODS, build_transfer_config, transferred_variable_name
 from recipe.transfer.transfer_spec import parse_transfer
-from recipe.transfer.validation import TransferMismatchError, check_transfer, transfer_table
+from recipe.transfer.validation import TransferMismatchError, check_transfer, target_param_shapes, transfer_table
 from tests.recipe.transfer.transfer_setup import (EXTERN_DATA, base_settings, read_vars, renamed_blstm, run_returnn,
                                                    tiny_blstm)
 
@@ -54,6 +54,12 @@ def test_validation_accounts_for_every_variable(renamed):
     shapes = check_transfer(renamed_blstm(), None, EXTERN_DATA, manifest, spec=spec)
     assert transfer_table(shapes, manifest, frozen=True) == [
         {"target": "conv_2/W", "source": "conv_2/W", "shape": [40, 8, 1, 16], "status": "fresh"},
+        {"target": "frontend_conv/W", "source": "conv_1/W", "shape": [400, 1, 8], "status": "frozen"}]
+    network_shapes = target_param_shapes(renamed_blstm(), list(renamed_blstm()), EXTERN_DATA)
+    whole = transfer_table(shapes, manifest, frozen=True, network_shapes=network_shapes)
+    assert sorted(row["target"] for row in whole) == sorted(network_shapes)  # every variable of the network
+    assert {row["target"]: row["status"] for row in whole}["lstm1_fw/rec/lstm_cell/kernel"] == "fresh"
+    assert [row for row in whole if row["status"] != "fresh"] == [
         {"target": "frontend_conv/W", "source": "conv_1/W", "shape": [400, 1, 8], "status": "frozen"}]
     with pytest.raises(TransferMismatchError, match=r"target layer 'frontend_conv' .* is not in the target network"):
         check_transfer(tiny_blstm(), None, EXTERN_DATA, manifest, spec=spec)
