@@ -8,7 +8,8 @@ directory, at verbosity 5 (:func:`progress_log_settings`), while stdout (the tas
     train epoch 3, step 41, cost:output 0.35, ..., elapsed 0:01:10, exp. remaining 0:02:01, complete 36.50%
     epoch 3 'dev' eval, step 1, ..., elapsed 0:00:04, exp. remaining 0:00:04, complete 50.00%
 
-and at its start the size of its datasets (``  HDFDataset, sequences: 200, frames: 1018240`` below ``Train data:``).
+(RETURNN's PyTorch backend: ``ep 3 train, step 41, ce 0.35, ...`` and ``ep 3 dev eval, step 1, ...``), and at its
+start the size of its datasets (``  HDFDataset, sequences: 200, frames: 1018240`` below ``Train data:``).
 Only the file's tail (and, for the dataset sizes, its head) is read, so calling this on every manager pass is cheap
 even for a long training. Frames are RETURNN's frames of the ``data`` input: samples for a raw-waveform model.
 """
@@ -29,7 +30,10 @@ STEP_LINE = re.compile(r"^(?P<prefix>.+?), step (?P<step>\d+), .*elapsed (?P<ela
                        r"exp\. remaining (?P<remaining>[\d:.]+), complete (?P<complete>[\d.]+)%")
 FINISHED_LINE = re.compile(r"^(?P<prefix>.+?), finished after (?P<steps>\d+) steps, (?P<elapsed>[\d:.]+) elapsed")
 PASS_PREFIX = re.compile(r"^(?:pre)?train epoch (?P<train_epoch>\d+)$|^epoch (?P<epoch>\d+) '(?P<dataset>[^']+)' "
-                         r"(?P<kind>eval)$|^epoch (?P<other_epoch>\d+) (?P<other>forward|search|analyze)$")
+                         r"(?P<kind>eval)$|^epoch (?P<other_epoch>\d+) (?P<other>forward|search|analyze)$"
+                         # RETURNN's PyTorch backend: "ep 3 train", "ep 3 dev eval", "ep 3 <dataset> forward"
+                         r"|^ep (?P<torch_train_epoch>\d+) train$|^ep (?P<torch_epoch>\d+) (?P<torch_dataset>\S+) "
+                         r"(?P<torch_kind>eval)$|^ep (?P<torch_other_epoch>\d+) \S+ (?P<torch_other>forward)$")
 DATA_HEADER = re.compile(r"^(?P<name>Train|Dev|Eval) data:$")
 DATA_SIZE = re.compile(r"^  \w+, sequences: (?P<seqs>\d+|unknown)(?:, frames: (?P<frames>\d+|unknown))?")
 STARTUP = "RETURNN starting up"
@@ -96,10 +100,13 @@ def _pass_of(prefix):
     match = PASS_PREFIX.match(prefix)
     if not match:
         return None
-    if match.group("train_epoch"):
-        return "train", int(match.group("train_epoch")), "train"
-    if match.group("kind"):
-        return "eval", int(match.group("epoch")), match.group("dataset")
+    if match.group("train_epoch") or match.group("torch_train_epoch"):
+        return "train", int(match.group("train_epoch") or match.group("torch_train_epoch")), "train"
+    if match.group("kind") or match.group("torch_kind"):
+        return "eval", int(match.group("epoch") or match.group("torch_epoch")), \
+            match.group("dataset") or match.group("torch_dataset")
+    if match.group("torch_other"):
+        return match.group("torch_other"), int(match.group("torch_other_epoch")), "data"
     return match.group("other"), int(match.group("other_epoch")), "data"
 
 

@@ -131,3 +131,19 @@ def test_frames_per_second_of_a_partitioned_epoch(corpus_dir):
     work.mkdir(parents=True)
     shutil.copy(LOGS / "training_progress.log", work / PROGRESS_LOG)
     assert job.info().startswith("ep 0/3, epoch 2 65%, 5.2k frames/s")  # half the dataset per epoch
+
+
+def test_progress_lines_of_the_pytorch_backend(tmp_path):
+    log = tmp_path / PROGRESS_LOG
+    log.write_text("Train data:\n  HDFDataset, sequences: 480, frames: 15377600\nDev data:\n"
+                   "  HDFDataset, sequences: 60, frames: 1897920\n"
+                   "ep 2 train, step 91, ce 1.546, fer 0.684, 0.123 sec/step, elapsed 0:00:23, exp. remaining "
+                   "0:00:43, complete 34.79%\n")
+    progress = read_progress(log)
+    assert (progress.kind, progress.epoch, progress.dataset, progress.step) == ("train", 2, "train", 91)
+    assert (progress.seqs, progress.frames, progress.elapsed, progress.remaining) == (480, 15377600, 23, 43)
+    with log.open("a") as file:
+        file.write("ep 2 dev eval, step 3, ce 1.120, fer 0.397, elapsed 0:00:03, exp. remaining 0:00:11, "
+                   "complete 25.00%\n")
+    progress = read_progress(log)
+    assert (progress.kind, progress.epoch, progress.dataset, progress.seqs) == ("eval", 2, "dev", 60)
