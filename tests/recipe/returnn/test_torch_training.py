@@ -1,7 +1,7 @@
 """RETURNN's PyTorch backend through the jobs, with real RETURNN: ReturnnTorchTrainingJob trains the tiny BLSTM
 (setups/torch_networks.py) from the front-end converted out of the tiny TF baseline (ConvertTfToTorchJob), frozen
 and fine-tuned; GetBestPtCheckpointJob picks an epoch, ReturnnTorchForwardJob writes posteriors, FrameScoresJob
-scores them (its dev CE is RETURNN's own dev_loss_ce of that epoch)."""
+scores them (its dev CE is RETURNN's own dev_loss_ce of that epoch); the tiny baseline trains too."""
 
 import io
 import json
@@ -19,8 +19,11 @@ from tests.recipe.returnn.conftest import inside_setup
 SIZES = {"num_classes": tiny_setup.NUM_CLASSES, "rnn_layer_nodes": 8, "conv_1_channels": 4, "conv_2_channels": 8,
          "lin_dim": 16, "ff_dim": 16}
 
+BASELINE_SIZES = {"num_classes": tiny_setup.NUM_CLASSES, "conv_1_channels": 4, "conv_2_channels": 8, "window": 3,
+                  "lin_dim": 16, "ff_dim": 16}
 
-def torch_config(corpus_dir, frozen=False, preload=None):
+
+def torch_config(corpus_dir, frozen=False, preload=None, baseline=False):
     import os
 
     from recipe.returnn.config import ReturnnConfig
@@ -33,6 +36,7 @@ def torch_config(corpus_dir, frozen=False, preload=None):
               "dev": tiny_setup.hdf_dataset(tk.Path(os.path.join(corpus_dir, "dev.hdf"))),
               "batch_size": 20000, "max_seqs": 4, "learning_rate": 0.01, "optimizer": {"class": "adam"},
               "get_model": torch_networks.get_blstm_model, "model_options": dict(SIZES, frozen_frontend=frozen),
+              **({"get_model": torch_networks.get_baseline_model, "model_options": BASELINE_SIZES} if baseline else {}),
               "train_step": torch_networks.train_step, "forward_step": torch_networks.forward_step}
     if preload is not None:
         config["preload_from_files"] = {"frontend": {"filename": preload, "init_for_train": True,
@@ -124,3 +128,23 @@ def test_torch_jobs_refuse_tf_configs_and_checkpoints(corpus_dir, trained):
         ReturnnTorchTrainingJob(baseline.returnn_config)
     with pytest.raises(TypeError, match=r"needs a PtCheckpoint"):
         ReturnnTorchForwardJob(baseline.out_checkpoints[2], torch_config(str(corpus_dir)), {"class": "HDFDataset"})
+
+
+def test_the_baseline_trains_on_the_pytorch_backend(setup_dir, corpus_dir):
+    from recipe.corpus.frontend_geometry import frontend_output_frames
+
+    job = ReturnnTorchTrainingJob(torch_config(str(corpus_dir), baseline=True), num_epochs=1, cpu_rqmt=1)
+    tiny_setup.run_all_tasks(job, stdout=io.StringIO())
+    assert job.out_checkpoints[1].exists()
+    assert sorted(_state(job.out_checkpoints[1])) == [
+        "ff_2.bias", "ff_2.weight", "frontend.conv_1.weight", "frontend.conv_2.weight", "lin_1.bias",
+        "lin_1.weight", "output.bias", "output.weight"]
+    assert "dev_loss_ce" in read_learning_rates(job.out_learning_rates)[1]["scores"]
+    import torch
+
+    from setups.torch_networks import BaselineModel
+
+    lengths = torch.tensor([16000, 8320])  # frames as the corpus makes them: 160 per frame + 320
+    logits, frames = BaselineModel(**BASELINE_SIZES)(torch.zeros(2, 16000), lengths)
+    assert frames.tolist() == [frontend_output_frames(16000), frontend_output_frames(8320)] == [98, 50]
+    assert list(logits.shape) == [2, 98, tiny_setup.NUM_CLASSES]
