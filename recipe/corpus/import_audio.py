@@ -44,21 +44,23 @@ class ImportAudioCorpusJob(Job):
     Finished when all outputs exist (each written atomically).
     """
 
-    __sis_version__ = None
-    """Raise (to 2, 3, ...) when a constant in OUTPUT_CONSTANTS changes: the audio or labels change with it."""
+    __sis_version__ = 2
+    """Raise (to 3, 4, ...) when a constant in OUTPUT_CONSTANTS changes: the audio or labels change with it (2: the
+    flat start finds speech by the per-band signal-to-noise measure instead of the frame energy)."""
     OUTPUT_CONSTANTS = (
         "recipe.corpus.import_audio:SILENCE", "recipe.corpus.audio_file:TARGET_RATE",
         "recipe.corpus.audio_file:CLIP_LEVEL", "recipe.corpus.timed_alignment:SILENCE_TOKENS",
         "recipe.corpus.timed_alignment:END_TOLERANCE_S", "recipe.corpus.timed_alignment:FRAME_SHIFT",
         "recipe.corpus.timed_alignment:FIRST_CENTRE", "recipe.corpus.flat_start:FRAME_SHIFT",
-        "recipe.corpus.flat_start:FIRST_FRAME_START", "recipe.corpus.plain_layout:AUDIO_EXTENSIONS",
+        "recipe.corpus.flat_start:FIRST_FRAME_START", "recipe.corpus.flat_start:SPEECH_BANDS",
+        "recipe.corpus.flat_start:SPECTRUM_WINDOW", "recipe.corpus.flat_start:FFT_SIZE", "recipe.corpus.plain_layout:AUDIO_EXTENSIONS",
         "recipe.corpus.plain_layout:TEXT_EXTENSIONS", "recipe.corpus.textgrid_alignment:WORD_TIER",
         "recipe.corpus.textgrid_alignment:PHONE_TIER",
     )
 
     def __init__(self, data, layout="kaldi", transcripts=None, alignments=None, alignment_format=None, unit="word",
                  labels=None, lexicon=None, channel="mix", level_dbfs=None, split_fractions=None, seed=1,
-                 skip_bad=False, max_clipped_fraction=0.001, flat_start_threshold=0.5, workers=2):
+                 skip_bad=False, max_clipped_fraction=0.001, flat_start_threshold=0.2, workers=2):
         check_arguments(data, layout, transcripts, alignments, alignment_format, unit, labels, lexicon, channel,
                         split_fractions)
         self.data, self.layout, self.transcripts = data, layout, transcripts

@@ -12,7 +12,7 @@ from recipe.output_constants import constant_values, fingerprint
 RECORDED = {
     # job class: (__sis_version__, fingerprint of its OUTPUT_CONSTANTS at that version)
     "recipe.corpus.synthetic_digits.SyntheticDigitsCorpusJob": (None, "f162e444af521e39"),
-    "recipe.corpus.import_audio.ImportAudioCorpusJob": (None, "8687c33bb1e82ae0"),
+    "recipe.corpus.import_audio.ImportAudioCorpusJob": (2, "511dc9a32e259e29"),
     "recipe.scoring.decoding.EstimateAlignmentStatisticsJob": (None, "57703c6199c191cc"),
     "recipe.scoring.decoding.DecodeWordsJob": (None, "e647828af5c8c45d"),
     "recipe.transfer.extraction.ExtractLayerVariablesJob": (None, "235dbbfa80fcc545"),

@@ -22,10 +22,25 @@ def test_flat_start_spreads_the_units_over_the_loud_region():
     rng = numpy.random.default_rng(1)
     samples = rng.normal(0, 1e-3, 160 * 100 + 320)
     samples[160 + 160 * 20:160 + 160 * 80] += rng.normal(0, 0.3, 160 * 60)
-    assert speech_region(samples, 100) == (20, 80)
+    # The 25 ms window of the measure sees so abrupt an onset (50 dB in one sample) one frame early.
+    assert speech_region(samples, 100) == (19, 81)
     labels = flat_start_labels(samples, 100, [3, 5, 7])
-    assert list(labels[:20]) == [0] * 20 and list(labels[80:]) == [0] * 20
-    assert list(labels[20:80]) == [3] * 20 + [5] * 20 + [7] * 20
+    assert list(labels[:19]) == [0] * 19 and list(labels[81:]) == [0] * 19
+    assert list(labels[19:81]) == [3] * 21 + [5] * 20 + [7] * 21
+
+
+def test_flat_start_finds_a_weak_fricative_under_louder_low_frequency_noise():
+    rng = numpy.random.default_rng(2)
+    num_frames = 100
+    samples = numpy.cumsum(rng.normal(0, 1.0, 160 * num_frames + 320))  # brown noise
+    samples = 0.05 * (samples - numpy.convolve(samples, numpy.ones(401) / 401, mode="same")) / 20
+    time = numpy.arange(len(samples)) / 16000
+    fricative = slice(160 + 160 * 25, 160 + 160 * 40)  # white noise, high-passed: weaker than the brown noise
+    samples[fricative] += 0.3 * numpy.diff(rng.normal(0, 0.02, 160 * 15 + 1))
+    vowel = slice(160 + 160 * 40, 160 + 160 * 70)
+    samples[vowel] += 0.3 * numpy.sin(2 * numpy.pi * 220 * time[vowel])
+    first, end = speech_region(samples, num_frames)
+    assert 24 <= first <= 26 and 69 <= end <= 71
 
 
 def test_forced_alignment_follows_the_transcript_with_optional_silence():
