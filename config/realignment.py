@@ -2,8 +2,9 @@
 
 import audio + transcripts (ImportAudioCorpusJob); with CTM/TextGrid alignments that is the corpus. Without, the
 import makes a flat start and every round trains the CNN-DNN briefly on the current alignment (from the previous
-round's model, at ``warm_start_learning_rate``), forwards every split with its last epoch and realigns it to the
-transcripts (RealignCorpusJob): each round is a job, cached like every other. With
+round's model, at ``warm_start_learning_rate``), forwards every split with the epoch of the lowest dev CE against
+the current alignment (``checkpoint: "best_dev_score"``, GetBestCheckpointJob; or ``"last"``), which the next round
+also starts from, and realigns it to the transcripts (RealignCorpusJob): each round is a job, cached like every other. With
 ``"data": None`` the synthetic demo corpus is exported to 22.05 kHz WAV + Kaldi ``text`` (no alignments) and
 imported from there, so the profile runs anywhere.
 """
@@ -17,6 +18,7 @@ from recipe.corpus.synthetic_digits import SyntheticDigitsCorpusJob
 from recipe.returnn.config import ReturnnConfig
 from recipe.returnn.datasets import hdf_dataset
 from recipe.returnn.forward import ReturnnForwardJob
+from recipe.returnn.training import GetBestCheckpointJob
 from setups import networks
 
 
@@ -78,6 +80,11 @@ def audio_corpus(profile, settings_for, train, rqmt_arguments):
         returnn_config = ReturnnConfig(settings)
         training = train(f"alignment_round_{round_number}", returnn_config, round_hyper, profile)
         checkpoint = training.out_checkpoints[round_hyper["num_epochs"]]
+        if hyper["checkpoint"] == "best_dev_score":
+            best = GetBestCheckpointJob(training.out_model_dir, training.out_learning_rates, key="dev_score",
+                                        max_epoch=round_hyper["num_epochs"])
+            best.add_alias(f"checkpoint/alignment_round_{round_number}")
+            checkpoint = best.out_checkpoint
         posteriors = {}
         for split, hdf in corpus.out_hdf.items():
             forward = ReturnnForwardJob(checkpoint, returnn_config, hdf_dataset(hdf), device=profile["device"],

@@ -186,6 +186,8 @@ SCHEMA = {
                                         min=0.0, max=1.0, optional=True),
             "flat_start_threshold": Key(float, "speech/silence threshold of the flat start's per-band SNR "
                                                "measure (0 = noise floor, 1 = loudest frames)", min=0.0, max=1.0, optional=True),
+            "flat_start_pause_frames": Key(int, "quiet runs of at least this many frames inside the speech region are "
+                                                "pauses in the flat start (0: none)", min=0, optional=True),
             "workers": Key(int, "processes reading audio (not hashed)", min=1, optional=True),
         }),
         "realignment": Section("transcripts only: rounds of brief CNN-DNN training + forced realignment", {
@@ -205,6 +207,8 @@ SCHEMA = {
                 "batch_size": Key(int, "audio samples per batch", min=1, optional=True, returnn=True),
                 "max_seqs": Key(int, "sequences per batch at most", min=1, optional=True, returnn=True),
             }),
+            "checkpoint": Key(str, "epoch of each round that realigns: \"best_dev_score\" or \"last\"",
+                              choices=("best_dev_score", "last")),
             "prior_scale": Key(float, "weight of the label prior in the forced alignment's scores", min=0.0),
             "min_frames": Key(int, "shortest word (or phone) in frames", min=1),
             "previous_weight": Key(float, "score bonus for keeping a frame's current label (0: the model alone)",

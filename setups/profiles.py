@@ -86,12 +86,13 @@ CORPUS_AUDIO["corpus_audio"] = {
     # Transcripts only: flat start, then per round a brief CNN-DNN training and a forced realignment.
     # "num_epochs": one number, or one per round; each round after the first starts from the previous round's
     # model ("warm_start", then at "warm_start_learning_rate"); "training" adds RETURNN options to the profile's "training" for these trainings;
-    # "prior_scale", "min_frames" (per word or phone) and "previous_weight" (bonus for keeping a frame's label)
-    # shape the forced alignment.
+    # "checkpoint": the epoch that realigns ("best_dev_score" or "last"); "prior_scale" (the posteriors are divided
+    # by the mean posterior to this power), "min_frames" (per word or phone) and "previous_weight" (bonus for
+    # keeping a frame's label) shape the forced alignment.
     "realignment": {"rounds": 3, "num_epochs": (10, 4, 4), "learning_rate": 1e-3, "warm_start": True,
                     "warm_start_learning_rate": 5e-4,
                     "network": {"window": 17, "lin_dim": 256, "ff_dim": 512}, "training": {},
-                    "prior_scale": 0.0, "min_frames": 3, "previous_weight": 1.0},
+                    "checkpoint": "best_dev_score", "prior_scale": 1.0, "min_frames": 3, "previous_weight": 1.0},
 }
 
 DEMO_PYTORCH = copy.deepcopy(DEMO)

@@ -39,16 +39,17 @@ def speech_region(samples, num_frames, threshold=0.2):
     import numpy
 
     measure = band_snr_db(samples, num_frames)
-    floor, loud = numpy.percentile(measure, 10), numpy.percentile(measure, 99)
-    if loud - floor < 1.0:
+    if numpy.percentile(measure, 99) - numpy.percentile(measure, 10) < 1.0:
         return 0, num_frames
-    speech = numpy.flatnonzero(measure > floor + threshold * (loud - floor))
+    speech = numpy.flatnonzero(speech_frames(measure, threshold))
     return int(speech[0]), int(speech[-1]) + 1
 
 
-def flat_start_labels(samples, num_frames, unit_labels, threshold=0.2):
+def flat_start_labels(samples, num_frames, unit_labels, threshold=0.2, pause_frames=0):
     """int32 [num_frames]: ``unit_labels`` (label indices, in order) spread uniformly over the speech region,
-    silence (0) outside. A region shorter than the number of units is widened to the whole utterance."""
+    silence (0) outside. With ``pause_frames`` > 0, runs of at least that many frames inside the region whose measure
+    lies below half the threshold are pauses: silence, and the units are spread over the other frames only. A
+    region shorter than the number of units is widened to the whole utterance."""
     import numpy
 
     first, end = speech_region(samples, num_frames, threshold)
@@ -57,7 +58,33 @@ def flat_start_labels(samples, num_frames, unit_labels, threshold=0.2):
     labels = numpy.zeros(num_frames, dtype=numpy.int32)
     if not len(unit_labels) or end <= first:
         return labels
-    bounds = numpy.linspace(first, end, len(unit_labels) + 1).round().astype(int)
+    speech = numpy.zeros(num_frames, dtype=bool)
+    speech[first:end] = True
+    if pause_frames:
+        pauses = speech & ~speech_frames(band_snr_db(samples, num_frames), threshold / 2)
+        for start, stop in runs_of(pauses):
+            if stop - start >= pause_frames:
+                speech[start:stop] = False
+        if numpy.count_nonzero(speech) < len(unit_labels):
+            speech[first:end] = True
+    positions = numpy.flatnonzero(speech)
+    bounds = numpy.linspace(0, len(positions), len(unit_labels) + 1).round().astype(int)
     for label, start, stop in zip(unit_labels, bounds[:-1], bounds[1:]):
-        labels[start:stop] = label
+        labels[positions[start:stop]] = label
     return labels
+
+
+def speech_frames(measure, threshold):
+    """bool [frames]: the measure lies more than ``threshold`` of the way from its 10th to its 99th percentile."""
+    import numpy
+
+    floor, loud = numpy.percentile(measure, 10), numpy.percentile(measure, 99)
+    return measure > floor + threshold * (loud - floor)
+
+
+def runs_of(mask):
+    """``(start, stop)`` of each run of True in a bool array."""
+    import numpy
+
+    edges = numpy.flatnonzero(numpy.diff(numpy.concatenate([[0], mask.astype(numpy.int8), [0]])))
+    return list(zip(edges[::2], edges[1::2]))

@@ -35,6 +35,8 @@ class ImportAudioCorpusJob(Job):
     RMS level to normalise each utterance to (None: unchanged). ``skip_bad``: drop bad utterances (missing or
     unreadable audio, no transcript, unknown word, alignment past the end / overlapping / not the transcript,
     empty or clipped audio) instead of failing on the first; they are listed in ``out_problems``.
+    ``flat_start_threshold`` and ``flat_start_pause_frames``: the flat start's speech threshold and shortest pause
+    (:func:`recipe.corpus.flat_start.flat_start_labels`).
 
     Hashed: every argument except ``workers``. Outputs (as :class:`SyntheticDigitsCorpusJob`): ``out_hdf``
     {split: Path}, ``out_transcripts`` {split: Path} (``<split>/<utterance> <word> ...``), ``out_labels`` JSON,
@@ -60,7 +62,8 @@ class ImportAudioCorpusJob(Job):
 
     def __init__(self, data, layout="kaldi", transcripts=None, alignments=None, alignment_format=None, unit="word",
                  labels=None, lexicon=None, channel="mix", level_dbfs=None, split_fractions=None, seed=1,
-                 skip_bad=False, max_clipped_fraction=0.001, flat_start_threshold=0.2, workers=2):
+                 skip_bad=False, max_clipped_fraction=0.001, flat_start_threshold=0.2, flat_start_pause_frames=0,
+                 workers=2):
         check_arguments(data, layout, transcripts, alignments, alignment_format, unit, labels, lexicon, channel,
                         split_fractions)
         self.data, self.layout, self.transcripts = data, layout, transcripts
@@ -69,7 +72,8 @@ class ImportAudioCorpusJob(Job):
         self.split_fractions = split_fractions or ({"train": 0.8, "dev": 0.1, "test": 0.1}
                                                    if not isinstance(data, dict) else None)
         self.seed, self.skip_bad, self.max_clipped_fraction = seed, skip_bad, max_clipped_fraction
-        self.flat_start_threshold, self.workers = flat_start_threshold, workers
+        self.flat_start_threshold, self.flat_start_pause_frames = flat_start_threshold, flat_start_pause_frames
+        self.workers = workers
         splits = list(data) if isinstance(data, dict) else list(self.split_fractions)
         self.out_hdf = {split: self.output_path(f"{split}.hdf") for split in splits}
         self.out_transcripts = {split: self.output_path(f"{split}.transcripts.txt") for split in splits}
@@ -253,7 +257,8 @@ def prepare_utterance(entry):
         unit_labels = [context["label_index"][unit] for unit in units]
         alignments = context["alignments"]
         if alignments is None:
-            classes = flat_start.flat_start_labels(audio, num_frames, unit_labels, context["flat_start_threshold"])
+            classes = flat_start.flat_start_labels(audio, num_frames, unit_labels, context["flat_start_threshold"],
+                                                   context["flat_start_pause_frames"])
         else:
             tokens = _tokens_of(utterance, alignments, context)
             timed_alignment.check_tokens(tokens, duration, units, utterance.utt_id)
@@ -307,7 +312,8 @@ def import_audio_corpus(params, outputs):
                        max_clipped_fraction=params.max_clipped_fraction, alignments=alignments,
                        alignment_format=params.alignment_format,
                        alignment_path=_per_split(params.alignments, split),
-                       flat_start_threshold=params.flat_start_threshold)
+                       flat_start_threshold=params.flat_start_threshold,
+                       flat_start_pause_frames=params.flat_start_pause_frames)
         entries = [u.as_dict() for u in utterances]
         transcript_lines, unit_lines, stats = [], [], {"samples": 0, "skipped": 0}
         workers = max(1, int(getattr(params, "workers", 1)))

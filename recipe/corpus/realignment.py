@@ -10,8 +10,9 @@ class RealignCorpusJob(Job):
     """Realigns every split of a corpus HDF with frame posteriors of a model trained on its current labels: the
     best path through the transcript's units with optional silence between them
     (:func:`recipe.corpus.forced_alignment.force_align`), scored with ``log p(label|x) - prior_scale *
-    log p(label)`` (priors: the label shares of the current alignment of ``prior_split``), each unit at least
-    ``min_frames`` frames. ``previous_weight`` adds that much to the score of a frame's current label: the
+    log p(label)`` (priors: the model's mean posterior over the frames of ``prior_split``, the usual estimate for
+    hybrid models; dividing by it takes back the share of silence a model drifts to when it learns weak word
+    frames as silence), each unit at least ``min_frames`` frames. ``previous_weight`` adds that much to the score of a frame's current label: the
     alignment moves only where the model is sure enough, which keeps an early, weak model from undoing what the
     flat start got right (0: the model alone).
 
@@ -23,6 +24,9 @@ class RealignCorpusJob(Job):
     alignment, mean score) and ``out_plot`` PNG (one utterance, new and previous alignment). Streams one utterance
     at a time. Finished when all outputs exist (each written atomically).
     """
+
+    __sis_version__ = 2
+    """2: the priors are the mean posterior (1: the label shares of the current alignment)."""
 
     def __init__(self, hdf, units, transcripts, labels, posteriors, prior_scale=0.0, min_frames=3,
                  optional_silence=True, prior_split="train", plot_tag=None, previous_weight=0.0):
@@ -66,17 +70,20 @@ class RealignCorpusJob(Job):
                                                             for s, v in statistics.items()}}, sort_keys=True)
 
 
-def alignment_priors(hdf_path, num_labels):
-    """log label shares of the ``classes`` of a corpus HDF; a label that never occurs gets the share of the rarest
-    one that does (not a tiny one, which would make it win every frame once divided by its prior)."""
+def posterior_priors(posteriors_path, num_labels):
+    """log mean posterior over all frames of a RETURNN forward HDF (``inputs`` [frames, num_labels]), read in
+    chunks; floored at 1e-6."""
     import h5py
     import numpy
 
-    with h5py.File(hdf_path, "r") as f:
-        classes = numpy.asarray(f["targets/data/classes"][...]).reshape(-1)
-    shares = numpy.bincount(classes.astype(numpy.int64), minlength=num_labels) / max(len(classes), 1)
-    floor = shares[shares > 0].min() if numpy.any(shares > 0) else 1.0 / num_labels
-    return numpy.log(numpy.maximum(shares, floor))
+    with h5py.File(posteriors_path, "r") as f:
+        data = f["inputs"]
+        if data.shape[-1] != num_labels:
+            raise ValueError(f"{posteriors_path}: posteriors of {data.shape[-1]} labels, the corpus has {num_labels}")
+        total = numpy.zeros(num_labels, dtype=numpy.float64)
+        for start in range(0, len(data), 100000):
+            total += numpy.asarray(data[start:start + 100000], dtype=numpy.float64).sum(axis=0)
+    return numpy.log(numpy.maximum(total / max(len(data), 1), 1e-6))
 
 
 def realign_corpus(hdf, units, labels, silence_index, posteriors, hdf_out, plot_path, prior_scale=0.0,
@@ -89,7 +96,7 @@ def realign_corpus(hdf, units, labels, silence_index, posteriors, hdf_out, plot_
     from recipe.corpus.hdf_corpus import SequencesByTag, iterate_sequences, write_corpus_hdf
     from recipe.scoring.transcripts import read_transcripts
 
-    log_priors = alignment_priors(hdf.get(prior_split, next(iter(hdf.values()))), len(labels))
+    log_priors = posterior_priors(posteriors.get(prior_split, next(iter(posteriors.values()))), len(labels))
     index = {label: i for i, label in enumerate(labels)}
     results, plotted = {}, False
     for split in hdf:

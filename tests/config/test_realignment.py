@@ -3,6 +3,7 @@
 from config import realignment, transfer
 from recipe.corpus.import_audio import ImportAudioCorpusJob
 from recipe.corpus.realignment import RealignCorpusJob
+from recipe.returnn.training import GetBestCheckpointJob, ReturnnTrainingJob
 from setups import profiles
 
 
@@ -47,7 +48,24 @@ def test_later_rounds_start_from_the_previous_model_at_the_warm_start_learning_r
     profile = profiles.get_profile("corpus_audio")
     corpus = corpus_job(transfer.build(profile))
     forward = next(iter(corpus.posteriors.values())).creator
-    training = forward.model_checkpoint.index_path.creator
+    best = forward.model_checkpoint.index_path.creator
+    assert isinstance(best, GetBestCheckpointJob) and best.key == "dev_score"
+    training = best.model_dir.creator
+    assert best.max_epoch == training.num_epochs
     hyper = profile["corpus_audio"]["realignment"]
     assert training.returnn_config.config["learning_rate"] == hyper["warm_start_learning_rate"]
-    assert "previous_round" in training.returnn_config.config["preload_from_files"]
+    preload = training.returnn_config.config["preload_from_files"]["previous_round"]["filename"]
+    previous_round = next(iter(corpus.hdf.values())).creator
+    previous_forward = next(iter(previous_round.posteriors.values())).creator
+    assert preload.index_path.get_path() == previous_forward.model_checkpoint.index_path.get_path()
+    assert isinstance(preload.index_path.creator, GetBestCheckpointJob)
+
+
+def test_with_checkpoint_last_the_rounds_realign_with_their_last_epoch():
+    profile = profiles.get_profile("corpus_audio")
+    profile["corpus_audio"]["realignment"]["checkpoint"] = "last"
+    corpus = corpus_job(transfer.build(profile))
+    training = next(iter(corpus.posteriors.values())).creator.model_checkpoint.index_path.creator
+    assert isinstance(training, ReturnnTrainingJob)
+    assert next(iter(corpus.posteriors.values())).creator.model_checkpoint.index_path.get_path() == \
+        training.out_checkpoints[training.num_epochs].index_path.get_path()

@@ -19,7 +19,8 @@ from tests.recipe.corpus.audio_corpus_fixtures import import_outputs
 def import_params(**changes):
     params = dict(data=None, layout="kaldi", transcripts=None, alignments=None, alignment_format=None, unit="word",
                   labels=list(WORD_LABELS), lexicon=None, channel="mix", level_dbfs=None, split_fractions=None,
-                  seed=1, skip_bad=False, max_clipped_fraction=0.001, flat_start_threshold=0.2, workers=2)
+                  seed=1, skip_bad=False, max_clipped_fraction=0.001, flat_start_threshold=0.2,
+                  flat_start_pause_frames=0, workers=2)
     params.update(changes)
     return SimpleNamespace(**params)
 

@@ -12,7 +12,7 @@ from recipe.corpus.forced_alignment import force_align
 from recipe.corpus.hdf_corpus import iterate_sequences
 from recipe.corpus.import_audio import import_audio_corpus
 from recipe.corpus.lexicon import WORD_LABELS
-from recipe.corpus.realignment import RealignCorpusJob, realign_corpus
+from recipe.corpus.realignment import RealignCorpusJob, posterior_priors, realign_corpus
 from recipe.sis_api import tk
 from tests.recipe.corpus.audio_corpus_fixtures import import_outputs
 from tests.recipe.corpus.test_audio_round_trip import import_params
@@ -42,6 +42,20 @@ def test_flat_start_finds_a_weak_fricative_under_louder_low_frequency_noise():
     first, end = speech_region(samples, num_frames)
     assert 24 <= first <= 26 and 69 <= end <= 71
 
+
+
+def test_flat_start_with_pause_frames_leaves_a_quiet_gap_silent():
+    rng = numpy.random.default_rng(1)
+    samples = rng.normal(0, 1e-3, 160 * 100 + 320)
+    for first, end in ((20, 50), (60, 90)):
+        samples[160 + 160 * first:160 + 160 * end] += rng.normal(0, 0.3, 160 * (end - first))
+    without = flat_start_labels(samples, 100, [3, 5])
+    assert 0 not in set(without[52:58])
+    labels = flat_start_labels(samples, 100, [3, 5], pause_frames=5)
+    assert set(labels[52:58]) == {0}
+    assert set(labels[21:49]) == {3} and set(labels[61:89]) == {5}
+    # a gap shorter than pause_frames stays inside the units
+    assert set(flat_start_labels(samples, 100, [3, 5], pause_frames=20)[52:58]) != {0}
 
 def test_forced_alignment_follows_the_transcript_with_optional_silence():
     truth = numpy.array([0] * 4 + [1] * 6 + [2] * 5 + [0] * 3 + [2] * 4 + [0] * 2)
@@ -127,3 +141,20 @@ def test_previous_weight_keeps_the_current_labels_where_the_model_is_unsure(tiny
     kept = dict(iterate_sequences(out, ("classes",)))
     for tag, streams in iterate_sequences(tiny_corpus.hdf["dev"], ("classes",)):
         assert numpy.array_equal(kept[tag]["classes"], streams["classes"]), tag
+
+
+def test_priors_are_the_mean_posterior_of_the_forwarded_frames(tmp_path):
+    from returnn.datasets.hdf import SimpleHDFWriter
+
+    rng = numpy.random.default_rng(3)
+    writer = SimpleHDFWriter(str(tmp_path / "post.hdf"), dim=4, ndim=2)
+    rows = []
+    for number, length in enumerate((7, 12, 5)):
+        values = rng.dirichlet(numpy.ones(4), length).astype(numpy.float32)
+        rows.append(values)
+        writer.insert_batch(values[None], seq_len=[length], seq_tag=[f"train/u{number}"])
+    writer.close()
+    expected = numpy.log(numpy.concatenate(rows).astype(numpy.float64).mean(axis=0))
+    assert numpy.allclose(posterior_priors(str(tmp_path / "post.hdf"), 4), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="posteriors of 4 labels, the corpus has 5"):
+        posterior_priors(str(tmp_path / "post.hdf"), 5)
