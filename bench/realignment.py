@@ -7,10 +7,12 @@ frames whose label equals the exact label (train split, and all splits); the las
 ``frame agreement after realignment: NN.N %`` (all splits, last round).
 
 Usage: .venv/bin/python bench/realignment.py [num_utterances=400] [rounds=3] [epochs_per_round=profile's] [setup_dir]
-       [--experiment]
+       [--experiment] [--corpus-seed=N]
 
 With ``--experiment`` the whole transfer experiment (config/transfer.py, the corpus_audio profile with the sizes
 above) then runs on the realigned corpus in the same setup (the rounds are cached) and its results table is printed.
+``--corpus-seed=N`` draws another demo corpus (the profile's ``corpus["seed"]``, default 1): other utterances,
+speakers and noise, to check a figure is not one corpus' luck.
 """
 
 import os
@@ -35,6 +37,7 @@ from setups import profiles
 def py():
     profile = profiles.get_profile("corpus_audio")
     profile["corpus"]["num_utterances"] = {num_utterances}
+    profile["corpus"]["seed"] = {corpus_seed}
     profile["corpus_audio"]["realignment"].update(rounds={rounds}{epochs})
     if {experiment}:
         transfer.build(profile)
@@ -85,7 +88,12 @@ def run_manager(root, config):
 
 
 def main():
-    arguments = [a for a in sys.argv[1:] if a != "--experiment"]
+    options = [a for a in sys.argv[1:] if a.startswith("--")]
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
+    unknown = [o for o in options if o != "--experiment" and not o.startswith("--corpus-seed=")]
+    if unknown:
+        raise SystemExit(f"bench/realignment.py: unknown option {unknown[0]!r}; use --experiment or --corpus-seed=N")
+    corpus_seed = int(next((o.split("=", 1)[1] for o in options if o.startswith("--corpus-seed=")), 1))
     num_utterances = int(arguments[0]) if len(arguments) > 0 else 400
     rounds = int(arguments[1]) if len(arguments) > 1 else 3
     epochs = int(arguments[2]) if len(arguments) > 2 and arguments[2] != "-" else None
@@ -102,11 +110,11 @@ def main():
         with open(os.path.join(root, "config", f"{name}.py"), "w") as file:
             file.write(CONFIG.format(num_utterances=num_utterances, rounds=rounds,
                                      epochs="" if epochs is None else f", num_epochs={epochs}",
-                                     experiment=experiment))
+                                     experiment=experiment, corpus_seed=corpus_seed))
     with open(os.path.join(root, "settings.py"), "w") as file:
         file.write(SETTINGS.format(cpus=os.cpu_count() or 1))
-    print(f"{num_utterances} utterances, {rounds} rounds, epochs {epochs or 'of the profile'}; setup in {root}",
-          flush=True)
+    print(f"{num_utterances} utterances (corpus seed {corpus_seed}), {rounds} rounds, epochs "
+          f"{epochs or 'of the profile'}; setup in {root}", flush=True)
     run_manager(root, "config/bench_realignment.py")
     exact = os.path.join(root, "alias", "corpus", "synthetic_digits", "output")
     stages = [("flat start", os.path.join(root, "alias", "corpus", "audio_import", "output"))]
@@ -120,7 +128,7 @@ def main():
         overall = 100.0 * equal / total
         print(f"{name}: frame agreement {100.0 * counts['train'][0] / counts['train'][1]:.1f} % (train), "
               f"{overall:.1f} % (all splits, {total} frames)", flush=True)
-    if "--experiment" in sys.argv:
+    if "--experiment" in options:
         run_manager(root, "config/bench_experiment.py")
         with open(os.path.join(root, "output", "report", "results.md")) as file:
             print(file.read())

@@ -80,9 +80,10 @@ CORPUS_AUDIO["corpus_audio"] = {
     # path with "split_fractions" to draw the splits by speaker. None: the demo corpus exported to 22.05 kHz WAV +
     # Kaldi text, so the profile runs anywhere. "alignments" + "alignment_format" ("ctm"/"textgrid"): use them
     # instead of realigning; "unit": "phone" with "lexicon" (a file or "cmudict"); "skip_bad": True drops bad
-    # utterances (listed in output/corpus_audio/import_problems.json) instead of failing on the first.
+    # utterances (listed in output/corpus_audio/import_problems.json) instead of failing on the first;
+    # "flat_start_pause_frames": quiet runs this long (frames) inside the speech region are silence in the flat start.
     "import": {"data": None, "layout": "kaldi", "alignments": None, "alignment_format": None, "unit": "word",
-               "skip_bad": False},
+               "skip_bad": False, "flat_start_pause_frames": 5},
     # Transcripts only: flat start, then per round a brief CNN-DNN training and a forced realignment.
     # "num_epochs": one number, or one per round; each round after the first starts from the previous round's
     # model ("warm_start", then at "warm_start_learning_rate"); "training" adds RETURNN options to the profile's "training" for these trainings;
