@@ -4,8 +4,8 @@ import audio + transcripts (ImportAudioCorpusJob); with CTM/TextGrid alignments 
 import makes a flat start and every round trains the CNN-DNN briefly on the current alignment (from the previous
 round's model, at ``warm_start_learning_rate``), forwards every split with the epoch of the lowest dev CE against
 the current alignment (``checkpoint: "best_dev_score"``, GetBestCheckpointJob; or ``"last"``), which the next round
-also starts from, and realigns it to the transcripts (RealignCorpusJob): each round is a job, cached like every other. With
-``"data": None`` the synthetic demo corpus is exported to 22.05 kHz WAV + Kaldi ``text`` (no alignments) and
+also starts from, and realigns it to the transcripts (RealignCorpusJob): each round is a job, cached like every
+other. With ``"data": None`` the synthetic demo corpus is exported to 22.05 kHz WAV + Kaldi ``text`` (no alignments) and
 imported from there, so the profile runs anywhere.
 """
 

@@ -185,7 +185,8 @@ SCHEMA = {
             "max_clipped_fraction": Key(float, "share of full-scale samples above which audio counts as clipped",
                                         min=0.0, max=1.0, optional=True),
             "flat_start_threshold": Key(float, "speech/silence threshold of the flat start's per-band SNR "
-                                               "measure (0 = noise floor, 1 = loudest frames)", min=0.0, max=1.0, optional=True),
+                                               "measure (0 = noise floor, 1 = loudest frames)", min=0.0, max=1.0,
+                                        optional=True),
             "flat_start_pause_frames": Key(int, "quiet runs of at least this many frames inside the speech region are "
                                                 "pauses in the flat start (0: none)", min=0, optional=True),
             "workers": Key(int, "processes reading audio (not hashed)", min=1, optional=True),

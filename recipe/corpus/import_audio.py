@@ -55,14 +55,15 @@ class ImportAudioCorpusJob(Job):
         "recipe.corpus.timed_alignment:END_TOLERANCE_S", "recipe.corpus.timed_alignment:FRAME_SHIFT",
         "recipe.corpus.timed_alignment:FIRST_CENTRE", "recipe.corpus.flat_start:FRAME_SHIFT",
         "recipe.corpus.flat_start:FIRST_FRAME_START", "recipe.corpus.flat_start:SPEECH_BANDS",
-        "recipe.corpus.flat_start:SPECTRUM_WINDOW", "recipe.corpus.flat_start:FFT_SIZE", "recipe.corpus.plain_layout:AUDIO_EXTENSIONS",
+        "recipe.corpus.flat_start:SPECTRUM_WINDOW", "recipe.corpus.flat_start:FFT_SIZE",
+        "recipe.corpus.plain_layout:AUDIO_EXTENSIONS",
         "recipe.corpus.plain_layout:TEXT_EXTENSIONS", "recipe.corpus.textgrid_alignment:WORD_TIER",
         "recipe.corpus.textgrid_alignment:PHONE_TIER",
     )
 
     def __init__(self, data, layout="kaldi", transcripts=None, alignments=None, alignment_format=None, unit="word",
                  labels=None, lexicon=None, channel="mix", level_dbfs=None, split_fractions=None, seed=1,
-                 skip_bad=False, max_clipped_fraction=0.001, flat_start_threshold=0.2, flat_start_pause_frames=0,
+                 skip_bad=False, max_clipped_fraction=0.001, flat_start_threshold=0.2, flat_start_pause_frames=5,
                  workers=2):
         check_arguments(data, layout, transcripts, alignments, alignment_format, unit, labels, lexicon, channel,
                         split_fractions)

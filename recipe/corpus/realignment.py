@@ -12,9 +12,9 @@ class RealignCorpusJob(Job):
     (:func:`recipe.corpus.forced_alignment.force_align`), scored with ``log p(label|x) - prior_scale *
     log p(label)`` (priors: the model's mean posterior over the frames of ``prior_split``, the usual estimate for
     hybrid models; dividing by it takes back the share of silence a model drifts to when it learns weak word
-    frames as silence), each unit at least ``min_frames`` frames. ``previous_weight`` adds that much to the score of a frame's current label: the
-    alignment moves only where the model is sure enough, which keeps an early, weak model from undoing what the
-    flat start got right (0: the model alone).
+    frames as silence), each unit at least ``min_frames`` frames. ``previous_weight`` adds that much to the score
+    of a frame's current label: the alignment moves only where the model is sure enough, which keeps an early, weak
+    model from undoing what the flat start got right (0: the model alone).
 
     ``hdf``, ``units``, ``transcripts``: {split: Path} of a corpus job (``ImportAudioCorpusJob`` or a previous
     round); ``labels``: its labels JSON; ``posteriors``: {split: Path} RETURNN forward HDF of the same splits (one

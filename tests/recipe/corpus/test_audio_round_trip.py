@@ -20,7 +20,7 @@ def import_params(**changes):
     params = dict(data=None, layout="kaldi", transcripts=None, alignments=None, alignment_format=None, unit="word",
                   labels=list(WORD_LABELS), lexicon=None, channel="mix", level_dbfs=None, split_fractions=None,
                   seed=1, skip_bad=False, max_clipped_fraction=0.001, flat_start_threshold=0.2,
-                  flat_start_pause_frames=0, workers=2)
+                  flat_start_pause_frames=5, workers=2)
     params.update(changes)
     return SimpleNamespace(**params)
 
