@@ -11,7 +11,8 @@ Layouts (:func:`torch_layout`): a TF conv filter ``[width, in, out]`` becomes to
 a 1-D torch filter ``[out, features, width]`` (the same sum) or, for a torch ``Conv2d`` target,
 ``[out, 1, width, features]``; a TF dense ``[in, out]`` becomes ``[out, in]``; biases stay.
 
-Errors (:class:`TorchConversionError`, raised before anything is written): a source that is not in the checkpoint
+Errors (:class:`TorchConversionError`, raised before anything is written; a missing target already when the job is
+created): a source that is not in the checkpoint
 (with the closest names), a target layer or parameter the model does not have (with the closest names), a shape that
 does not fit (the TF shape, its torch layout and the model's shape), a parameter mapped twice.
 """
@@ -68,10 +69,9 @@ def _torch_name(target_variable):
     return f"{module.replace('/', '.')}.{TF_TO_TORCH_NAMES.get(variable, variable)}"
 
 
-def conversion_plan(spec, checkpoint_variables, target_shapes):
-    """``({torch parameter: (checkpoint name, TF variable)}, {torch parameter: (checkpoint name, TF variable)})``:
-    the transferred and the excluded parameters. ``checkpoint_variables``: ``{checkpoint name: [TF variable names]}``;
-    ``target_shapes``: ``{torch parameter: shape}`` of the model. TorchConversionError for every problem found."""
+def check_targets(spec, target_shapes):
+    """TorchConversionError naming every target of ``spec`` that is neither a parameter nor a module of the model
+    (``target_shapes``), with the closest names; needs no checkpoint, so jobs check it when they are created."""
     problems = []
     for rule in spec.rules:
         head = rule.target.split("/", 1)[0]
@@ -82,6 +82,14 @@ def conversion_plan(spec, checkpoint_variables, target_shapes):
                         f"{_closest(head, modules)}; fix the mapping or the model (parameters: {sorted(target_shapes)})")
     if problems:
         raise TorchConversionError("; ".join(problems))
+
+
+def conversion_plan(spec, checkpoint_variables, target_shapes):
+    """``({torch parameter: (checkpoint name, TF variable)}, {torch parameter: (checkpoint name, TF variable)})``:
+    the transferred and the excluded parameters. ``checkpoint_variables``: ``{checkpoint name: [TF variable names]}``;
+    ``target_shapes``: ``{torch parameter: shape}`` of the model. TorchConversionError for every problem found."""
+    check_targets(spec, target_shapes)
+    problems = []
     try:
         mapped, excluded = spec.map_variables(checkpoint_variables)
     except TransferSpecError as error:
@@ -165,6 +173,7 @@ class ConvertTfToTorchJob(Job):
         if unknown:
             raise TorchConversionError(f"ConvertTfToTorchJob: the spec reads from checkpoint(s) {unknown}, but "
                                        f"checkpoint= gives {sorted(names)}; pass checkpoint={{name: Checkpoint}}")
+        check_targets(self.spec, self.target_shapes)
         self.out_checkpoint = self.output_path("converted.pt")
         self.out_table = self.output_path("conversion.json")
 

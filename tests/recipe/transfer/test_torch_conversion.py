@@ -162,3 +162,5 @@ def test_job_hash_follows_the_spec_not_its_written_form():
     assert ConvertTfToTorchJob(checkpoint, SHAPES, FRONTEND_SPEC).job_id() != by_mapping.job_id()
     with pytest.raises(TorchConversionError, match=r"reads from checkpoint\(s\) \['other'\]"):
         ConvertTfToTorchJob(checkpoint, SHAPES, "other@conv_1:frontend.conv_1")
+    with pytest.raises(TorchConversionError, match=r"target layer 'frontend.conv1' .* is not in the PyTorch model"):
+        ConvertTfToTorchJob(checkpoint, SHAPES, {"frontend.conv1": "conv_1"})  # at once, not when it runs
