@@ -9,7 +9,9 @@ One parameter picks how RETURNN loads them (``method``), one whether they stay f
 * ``"custom_param_importer"``: ``import_model_train_epoch1`` with ``custom_param_importer = "reset"`` on every
   other layer, set only when a training starts from scratch.
 * ``"initializer"``: ``forward_weights_init``/``bias_init`` of the transferred layers read the checkpoint
-  (``load_tf_checkpoint_initializer``); the model's own checkpoint overrides them on resume and in eval.
+  (``load_tf_checkpoint_initializer``); the model's own checkpoint overrides them on resume and in eval. Target
+  layers inside a ``subnetwork`` layer (a spec ``{"conv_layers/conv_1": "conv_1"}``) get them written into the
+  network dict (:func:`place_initializers`); other configs keep the ``get_network`` of before (and their job ids).
 
 Only variables in the given checkpoint can be loaded; pass the checkpoint of :class:`ValidateTransferJob`, which
 holds exactly the transferred layers' variables, so same-named layers of the target (``lin_1``, ``output``) are never
@@ -107,6 +109,46 @@ def transfer_network(network, layers, method="load_on_init", frozen=False, subne
     return net
 
 
+def _inside_subnetwork(network, target):
+    """True when ``target`` names something inside a ``subnetwork`` layer of ``network`` (``conv_layers/conv_1``)."""
+    head = target.split("/", 1)[0]
+    return "/" in target and isinstance(network.get(head), dict) and network[head].get("class") == "subnetwork"
+
+
+def nested_layer(network, path):
+    """The layer dict at ``path`` (``conv_layers/conv_1``: layer conv_1 of the subnetwork layer conv_layers);
+    TransferMismatchError naming the first part of the path that is not a layer, with the layers there."""
+    layers, layer = network, None
+    names = path.split("/")
+    for depth, name in enumerate(names):
+        if layers is None or name not in layers:
+            where = "/".join(names[:depth]) or "the network"
+            raise TransferMismatchError(
+                f"initializer transfer: target {path!r}: {name!r} is not a layer of {where}"
+                + (f" (layers: {list(layers)})" if layers else " (not a subnetwork layer)")
+                + "; map whole layers, e.g. {'conv_layers/conv_1': 'conv_1'}")
+        layer = layers[name]
+        layers = layer.get("subnetwork") if layer.get("class") == "subnetwork" else None
+    return layer
+
+
+def place_initializers(network, spec):
+    """A copy of ``network`` in which each target layer of ``spec``, also one inside a subnetwork, reads its ``W``
+    and ``b`` from the transfer checkpoint (``forward_weights_init``/``bias_init`` =
+    ``load_tf_checkpoint_initializer('<target>/W')``), except the variables whose source the spec excludes (fresh).
+    A layer without a bias never reads its ``bias_init``."""
+    net = copy.deepcopy(network)
+    for rule in spec.rules:
+        if "*" in rule.target:
+            raise TransferMismatchError(f"initializer transfer into subnetwork layers: {rule.describe()}: map each "
+                                        f"layer by its name (no '*')")
+        layer = nested_layer(net, rule.target)
+        for variable, option in (("W", "forward_weights_init"), ("b", "bias_init")):
+            if not spec.is_excluded(rule.checkpoint, f"{rule.source}/{variable}"):
+                layer[option] = f"load_tf_checkpoint_initializer({rule.target + '/' + variable!r})"
+    return net
+
+
 def transferred_variable_name(source_name, method, subnetwork_name=DEFAULT_SUBNETWORK):
     """Where a transferred variable (e.g. ``conv_1/W``) lives in the target model's checkpoints."""
     return f"{subnetwork_name}/{source_name}" if method == "load_on_init" else source_name
@@ -183,6 +225,12 @@ def build_transfer_config(config, network, checkpoint, *, method="load_on_init",
     if method == "preload_from_files":
         settings["preload_from_files"] = {
             "transfer": {"filename": checkpoint, "init_for_train": True, "ignore_missing": True}}
+    elif method == "initializer" and spec is not None and any(_inside_subnetwork(network, rule.target)
+                                                              for rule in spec.rules):
+        # Targets inside a subnetwork: the initializers are written into the network dict itself.
+        settings["transfer_checkpoint"] = checkpoint
+        settings["network"] = place_initializers(settings["network"], spec)
+        epilog = [returnn_code.load_tf_checkpoint_initializer, returnn_code.REGISTER_INITIALIZER]
     else:
         settings["transfer_checkpoint"] = checkpoint
         epilog = [returnn_code.transfer_starts_from_scratch, returnn_code.get_network]

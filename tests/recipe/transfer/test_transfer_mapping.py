@@ -100,3 +100,32 @@ def test_several_checkpoints_by_name(trained_baseline, tmp_path):
         ("conv_2/W", "b", "conv_2/W"), ("frontend_conv/W", "a", "conv_1/W")]
     assert manifest["source_checkpoint"] == {"a": str(trained_baseline), "b": str(trained_baseline)}
     assert transfer_table({"frontend_conv/W": [400, 1, 8]}, manifest)[1]["source"] == "a@conv_1/W"
+
+
+def test_initializer_loads_into_layers_inside_a_subnetwork(tiny_data, trained_baseline, tmp_path):
+    """conv_1/conv_2 into the layers conv_1/conv_2 of a subnetwork layer ``conv_layers`` with the initializer method,
+    conv_2's W excluded (fresh)."""
+    from recipe.transfer.transfer_config import wrap_in_subnetwork
+
+    network = wrap_in_subnetwork(tiny_blstm(), ["conv_1", "conv_2"])
+    spec = parse_transfer({"conv_layers/conv_1": "conv_1", "conv_layers/conv_2": "conv_2"}, exclude=("conv_2/W",))
+    manifest = extract_layer_variables(str(trained_baseline), None, str(tmp_path / "f"), str(tmp_path / "f.npz"),
+                                       str(tmp_path / "m.json"), spec=spec)
+    shapes = check_transfer(network, None, EXTERN_DATA, manifest, spec=spec)
+    assert [row["status"] for row in transfer_table(shapes, manifest, frozen=True)] == ["frozen", "fresh"]
+    config = build_transfer_config(
+        base_settings(tiny_data), network, Checkpoint(str(tmp_path / "f") + ".index"), method="initializer",
+        frozen=False, transfer={"conv_layers/conv_1": "conv_1", "conv_layers/conv_2": "conv_2"},
+        exclude=("conv_2/W",),
+        post_config={"model": str(tmp_path / "epoch"), "num_epochs": 1, "log_verbosity": 3, "device": "cpu"})
+    inner = config.config["network"]["conv_layers"]["subnetwork"]
+    assert inner["conv_1"]["forward_weights_init"] == "load_tf_checkpoint_initializer('conv_layers/conv_1/W')"
+    assert "forward_weights_init" not in inner["conv_2"]
+    config.write(tmp_path / "returnn.config")
+    run_returnn(tmp_path / "returnn.config", "++learning_rates", "[0.0]")
+    baseline, trained = read_vars(trained_baseline), read_vars(tmp_path / "epoch.001")
+    assert trained["conv_layers/conv_1/W"].tobytes() == baseline["conv_1/W"].tobytes()
+    assert not np.array_equal(trained["conv_layers/conv_2/W"], baseline["conv_2/W"])
+    with pytest.raises(TransferMismatchError, match=r"'conv_9' is not a layer of conv_layers \(layers: \['conv_1'"):
+        build_transfer_config(base_settings(tiny_data), network, Checkpoint(str(tmp_path / "f") + ".index"),
+                              method="initializer", transfer={"conv_layers/conv_9": "conv_1"})
