@@ -109,9 +109,9 @@ def train(spec):
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         tf.config.experimental.set_memory_growth(gpu, True)  # as the jobs run RETURNN (allow_growth)
-    if spec.get("threads"):
-        tf.config.threading.set_intra_op_parallelism_threads(spec["threads"]["intra"])
-        tf.config.threading.set_inter_op_parallelism_threads(spec["threads"]["inter"])
+    # Both pools as large as ReturnnTrainingJob makes them for the same cpu rqmt (recipe/returnn/launcher.py).
+    tf.config.threading.set_intra_op_parallelism_threads(spec["threads"])
+    tf.config.threading.set_inter_op_parallelism_threads(spec["threads"])
     audio, labels = read_corpus(spec["train_hdf"])
     model = build_model(spec["network"], spec["sizes"], spec["num_classes"])
     optimizer = tf.keras.optimizers.Adam(spec["learning_rate"])

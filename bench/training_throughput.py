@@ -230,7 +230,7 @@ def run_returnn_job(spec):
     config, profile = returnn_config(spec)
     rqmt = profile["rqmt"]["train"]
     job = ReturnnTrainingJob(config, num_epochs=spec["epochs"], log_verbosity=4, device=spec["device"],
-                             cpu_rqmt=spec.get("threads") or rqmt["cpu"], mem_rqmt=rqmt["mem"])
+                             cpu_rqmt=spec["threads"], mem_rqmt=rqmt["mem"])
     log = _TimedLines()
     try:
         run_task(job, "run", stdout=log)
@@ -257,7 +257,7 @@ def run_worker(kind, spec):
     script = os.path.join(REPO, "bench", "plain_tf_training.py") if kind == "plain_tf" else os.path.abspath(__file__)
     args = [sys.executable, script] + (["--worker"] if kind == "returnn" else []) + [json.dumps(spec)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": REPO,
-           "OMP_NUM_THREADS": str(spec.get("threads") or 2)}
+           "OMP_NUM_THREADS": str(spec["threads"])}
     if spec["device"] == "cpu":
         env.update({"CUDA_VISIBLE_DEVICES": "", "DISABLE_CUDA": "1"})
     process = subprocess.run(args, env=env, capture_output=True, text=True)
@@ -324,7 +324,10 @@ def main():
         return
     from setups import profiles
 
-    cores = args.threads or 2
+    sizes = args.sizes.split(",")
+    threads = {size: args.threads or profiles.get_profile(size)["rqmt"]["train"]["cpu"] for size in sizes}
+    cores_of = {size: min(threads[size], os.cpu_count()) for size in sizes}  # what the clock divides CPU time by
+    cores = max(cores_of.values())
     clock = args.clock or ("wall" if args.device == "gpu" else "cpu")
     print(f"# {load()}, {os.cpu_count()} cpus, device {args.device}", flush=True)
     limits = machine_limits(cores, clock)
@@ -337,8 +340,9 @@ def main():
           " GFLOP/s", flush=True)
     reference_name = "tf.matmul (GPU)" if args.device == "gpu" else "numpy matmul"
     reference = limits["tf_2048"] if args.device == "gpu" else limits["numpy_2048" + ("_cpu" if clock == "cpu" else "")]
+    print("# threads (TF intra- and inter-op pools, both sides): " +
+          ", ".join(f"{size} {threads[size]} (CPU time per {cores_of[size]} cores)" for size in sizes), flush=True)
     base = tempfile.mkdtemp(prefix="training_throughput_")
-    sizes = args.sizes.split(",")
     corpora = {size: os.path.join(base, f"{size}.hdf") for size in sizes}
     frames = {size: write_corpus(corpora[size], getattr(args, f"frames_{size}")) for size in sizes}
     results = {}
@@ -349,14 +353,15 @@ def main():
             formulation, unit = ("as_written", "lstmp") if variant == "plain_tf" else variant
             spec = {"network": network, "size": size, "unit": "lstmp" if unit == "-" else unit,
                     "fast_formulation": formulation == "fast", "train_hdf": corpora[size], "frames": frames[size],
-                    "epochs": args.epochs, "device": args.device, "threads": args.threads,
+                    "epochs": args.epochs, "device": args.device,
+                    "threads": threads[size],
                     "workdir": tempfile.mkdtemp(dir=base), "sizes": network_sizes(network, size),
                     "num_classes": NUM_CLASSES, "learning_rate": profiles.get_profile(size)[network]["learning_rate"],
                     "batch_size": training["batch_size"], "max_seqs": training.get("max_seqs", 32)}
             start = time.perf_counter()
             epochs, extra = run_worker("plain_tf" if variant == "plain_tf" else "returnn", spec)
             wall_fps = steady_frames_per_second(epochs)
-            cpu_fps = steady_frames_per_second(epochs, cores) if args.device == "cpu" else None
+            cpu_fps = steady_frames_per_second(epochs, cores_of[size]) if args.device == "cpu" else None
             fps = cpu_fps if clock == "cpu" else wall_fps
             entry = results.setdefault((size, network, variant), {"fps": [], "rss": [], "gpu": []})
             entry["fps"].append(fps)
@@ -364,12 +369,12 @@ def main():
                 entry["rss"].append(peak["peak_rss_gb"])
                 entry["gpu"] += [peak["peak_gpu_memory_gb"]] if peak.get("peak_gpu_memory_gb") is not None else []
             gflops = fps * training_flops_per_frame(network, spec["sizes"]) / 1e9
-            cpu_text = "" if cpu_fps is None else f" ({cpu_fps:7.0f} per {cores} CPU-s)"
+            cpu_text = "" if cpu_fps is None else f" ({cpu_fps:7.0f} per {cores_of[size]} CPU-s)"
             print(f"{size:5s} {label(network, variant):30s} repeat {repeat + 1}: {wall_fps:7.0f} frames/s wall"
                   f"{cpu_text}, {gflops:6.1f} GFLOP/s ({epochs[-1]['steps']} steps/epoch, "
                   f"{time.perf_counter() - start:5.1f} s, {load()})", flush=True)
     print(f"# {load()}")
-    print(f"\nframes/s per {'second of wall time' if clock == 'wall' else f'{cores} seconds of CPU time'}, "
+    print(f"\nframes/s per {'second of wall time' if clock == 'wall' else 'N seconds of CPU time (N: cores used)'}, "
           f"median (min-max) over {args.repeats} repeats; GFLOP/s from the median")
     print(f"size  {'training':30s} {'frames/s':>26s} {'% of plain TF (min-max)':>24s} "
           f"{'GFLOP/s':>8s} {'% of ' + reference_name:>20s} {'peak RSS':>9s} {'peak GPU':>9s}")
@@ -378,8 +383,10 @@ def main():
         ours, theirs = entry["fps"], results[(size, network, "plain_tf")]["fps"]
         ratios = [100 * a / b for a, b in zip(ours, theirs)]
         gflops = statistics.median(ours) * training_flops_per_frame(network, network_sizes(network, size)) / 1e9
+        limit = reference if args.device == "gpu" else reference * cores_of[size] / cores  # matmul on those cores
         print(f"{size:5s} {label(network, variant):30s} {_spread(ours, '.0f'):>26s} {_spread(ratios, '.0f'):>24s} "
-              f"{gflops:8.1f} {100 * gflops / reference:19.0f}% {max(entry['rss'], default=0):8.2f}G "
+              f"{gflops:8.1f} {100 * gflops / limit:19.0f}% "
+              f"{max(entry['rss'], default=0):8.2f}G "
               f"{max(entry['gpu'], default=0):8.2f}G")
         summary[(size, network, variant)] = (statistics.median(ours), statistics.median(ratios))
     formulations, unit = args.formulations.split(","), args.units.split(",")[0]
