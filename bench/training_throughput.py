@@ -12,11 +12,17 @@ machine's float32 matmul GFLOP/s (numpy 2048x2048, with ``OPENBLAS_CORETYPE``/``
 measurement only, and TF's ``tf.matmul``), and beside the matmul the LSTM's recurrence runs each time step
 (``[batch, n] x [n, 4n]``, one dependent step after the other), whose size caps what a BLSTM can reach on a CPU.
 
-Clock: on a CPU shared with other work (the project's machine: 2 cores, often a load of 15-20) the wall time of a
+Threads: both sides get the same TensorFlow intra-op and inter-op pools, as large as the profile's train cpu rqmt
+(what ReturnnTrainingJob sets, recipe/returnn/launcher.py; demo 1, full 4) or ``--threads``. (Before, the plain TF
+side ran with TF's defaults, the machine's 2 cores, beside RETURNN's 1 or 4: the demo rows compared 1 thread against
+2, and the full baseline's 87 % of an earlier README came from that and from one 4000-frame epoch measured.)
+
+Clock: on a CPU shared with other work (the project's machine: 2 cores, often a load of 5-20) the wall time of a
 training mostly says how much of the cores the scheduler gave it, and a process with more runnable threads gets
-more; so on the CPU frames/s and matmul GFLOP/s are by default per ``--threads`` seconds of CPU time (what an idle
-machine of that many cores gives a training that keeps them busy; it flatters one that cannot, e.g. a single-threaded
-LSTM kernel); wall-clock figures are printed beside them. On a GPU: wall time.
+more; so on the CPU frames/s and matmul GFLOP/s are by default per N seconds of CPU time, N the cores a training
+can use (its threads, at most the machine's cores): what an idle machine of N cores gives a training that keeps
+them busy; it flatters one that cannot, e.g. a single-threaded LSTM kernel. Wall-clock figures are printed beside
+them. On a GPU: wall time.
 
 Usage: python bench/training_throughput.py [--networks baseline,blstm] [--sizes demo,full] [--repeats 2]
            [--formulations as_written,fast] [--units lstmp,standardlstm] [--device cpu|gpu] [--clock cpu|wall]
