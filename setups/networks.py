@@ -7,11 +7,11 @@ pad layer pads each sequence at its own end (``handle_dynamic_dims``) and, in th
 zeroes the frames past each sequence's end before the window layer reads them. As written, the pad goes to the end
 of the padded batch and the window sees other sequences' padding, so scores move slightly with the batching.
 
-``fast_formulation=True`` writes the same function in the layers TensorFlow's CPU kernels run fast (about twice the
-training frames/s of the baseline on 2 cores, see bench/training_throughput.py): conv_2 as a 1-D convolution over
-conv_1's 64 channels (``filter_size (40,)``, weights ``[40, 64, 128]``) instead of a 2-D convolution over an added
-feature axis (``input_add_feature_dim``, weights ``[40, 64, 1, 128]``), whose gradients dominate a training step;
-and in the baseline window_1 + flatten_window + lin_1 as one convolution of width ``window`` (weights
+``fast_formulation=True`` writes the same function in the layers TensorFlow's CPU kernels run fast (1.2-1.6 times
+the baseline's training frames/s on a CPU, README "Training speed", bench/training_throughput.py): conv_2 as a 1-D
+convolution over conv_1's 64 channels (``filter_size (40,)``, weights ``[40, 64, 128]``) instead of a 2-D convolution
+over an added feature axis (``input_add_feature_dim``, weights ``[40, 64, 1, 128]``), whose gradients dominate a
+training step; and in the baseline window_1 + flatten_window + lin_1 as one convolution of width ``window`` (weights
 ``[17, 128, 512]`` plus bias instead of ``[2176, 512]``), whose strided-slice gradient is slow. Other parameter shapes
 (and so another random initialization and other job ids): a network of one formulation does not load the other's
 checkpoints, but both networks of a profile share its formulation, so the front-end transfer works in either.
