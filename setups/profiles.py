@@ -3,6 +3,8 @@
 ``demo`` (the default) runs the whole graph on a 2-core laptop-sized CPU machine in minutes: a small synthetic
 corpus, the user's front-end sizes (so the transferred conv_1/conv_2 variables are the real thing) and smaller dense
 and LSTM layers. ``full`` is the user's setup for a GPU cluster: the networks exactly as written, rnnLayerNodes 512.
+``corpus_audio`` trains on audio files with transcripts, ``demo_pytorch`` adds BLSTMs on RETURNN's PyTorch backend,
+``demo_fast`` / ``full_fast`` are demo / full with the networks in the formulations a CPU trains fastest.
 
 Select with ``TRANSFER_PROFILE=full sis manager config/transfer.py`` or ``sis manager "config/transfer.run('full')"``.
 Edit values here, not in job code: every value that changes a result changes the job hashes that depend on it;
@@ -101,7 +103,18 @@ DEMO_PYTORCH = copy.deepcopy(DEMO)
 # converted into it (frozen / fine-tuned); the report shows these rows beside the TF ones.
 DEMO_PYTORCH["pytorch_blstm"] = ("scratch", "frozen", "finetuned")
 
-PROFILES = {"demo": DEMO, "full": FULL, "corpus_audio": CORPUS_AUDIO, "demo_pytorch": DEMO_PYTORCH}
+# The networks in the formulations a CPU trains fastest (README "Training speed": at least 90 % of plain TF/Keras'
+# frames/s for both networks), one switch: conv_2 as a 1-D convolution and window_1 + lin_1 as one convolution
+# (the same functions as the user's layers) and, at full size, TF's LSTM cell instead of the user's lstmp
+# (NativeLstm2). Other parameter shapes, another network for the BLSTM, so other job ids than demo / full.
+DEMO_FAST = copy.deepcopy(DEMO)
+DEMO_FAST["fast_formulation"] = True
+FULL_FAST = copy.deepcopy(FULL)
+FULL_FAST["fast_formulation"] = True
+FULL_FAST["blstm"]["network"]["lstm_unit"] = "standardlstm"
+
+PROFILES = {"demo": DEMO, "full": FULL, "corpus_audio": CORPUS_AUDIO, "demo_pytorch": DEMO_PYTORCH,
+            "demo_fast": DEMO_FAST, "full_fast": FULL_FAST}
 
 
 def check(profile):

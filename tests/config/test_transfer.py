@@ -234,3 +234,12 @@ def test_pytorch_blstm_rows_come_beside_the_tf_rows_and_keep_their_ids():
     torch_ids = [job_id for key, job_id in with_torch.items() if key.startswith("blstm_torch")]
     assert len(set(torch_ids)) == len(torch_ids) == 6
     assert profiles.get_profile("demo_pytorch")["pytorch_blstm"] == ("scratch", "frozen", "finetuned")
+
+
+@pytest.mark.parametrize("name, plain", [("demo_fast", "demo"), ("full_fast", "full")])
+def test_fast_profiles_are_the_fast_formulations_of_their_profile_with_other_trainings(name, plain):
+    fast, plain_profile = profiles.get_profile(name), profiles.get_profile(plain)
+    assert fast["fast_formulation"] and not plain_profile["fast_formulation"]
+    fast_ids, plain_ids = trainings(transfer.build(fast)), trainings(transfer.build(plain_profile))
+    assert fast_ids.keys() == plain_ids.keys()
+    assert not set(fast_ids.values()) & set(plain_ids.values())
