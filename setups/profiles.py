@@ -95,7 +95,7 @@ CORPUS_AUDIO["corpus_audio"] = {
     "realignment": {"rounds": 3, "num_epochs": (10, 4, 4), "learning_rate": 1e-3, "warm_start": True,
                     "warm_start_learning_rate": 5e-4,
                     "network": {"window": 17, "lin_dim": 256, "ff_dim": 512}, "training": {},
-                    "checkpoint": "best_dev_score", "prior_scale": 1.0, "min_frames": 3, "previous_weight": 1.0},
+                    "checkpoint": "best_dev_score", "prior_scale": 0.5, "min_frames": 3, "previous_weight": 1.0},
 }
 
 DEMO_PYTORCH = copy.deepcopy(DEMO)
