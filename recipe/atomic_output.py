@@ -12,15 +12,13 @@ import os
 import secrets
 import shutil
 
-
-def _path_string(path):
-    return path.get_path() if hasattr(path, "get_path") else os.fspath(path)
+from recipe.file_path import path_string
 
 
 def temporary_sibling(path):
     """A fresh, not yet existing temporary name in the directory of ``path``, ending in its extension. The caller
     renames it into place (``move_into_place``) or uses :func:`writing_atomically`, which does both."""
-    directory, name = os.path.split(os.path.abspath(_path_string(path)))
+    directory, name = os.path.split(os.path.abspath(path_string(path)))
     stem, extension = os.path.splitext(name)
     return os.path.join(directory, f".tmp.{stem}.{secrets.token_hex(4)}{extension}")
 
@@ -43,7 +41,7 @@ def _rename_into_place(temporary, path):
 def writing_atomically(path):
     """Context manager yielding a temporary name beside ``path`` for a writer that needs a file name; when the block
     ends without error the file gets mode 0644 and is renamed to ``path``, on error it is removed."""
-    path = _path_string(path)
+    path = path_string(path)
     temporary = temporary_sibling(path)
     try:
         yield temporary
@@ -74,13 +72,13 @@ def write_json_atomically(path, data, indent=1, sort_keys=False):
 def copy_atomically(source, target):
     """Copy the file ``source`` to ``target``."""
     with writing_atomically(target) as temporary:
-        shutil.copyfile(_path_string(source), temporary)
+        shutil.copyfile(path_string(source), temporary)
 
 
 def link_or_copy_atomically(source, target):
     """Hard-link ``source`` to ``target`` (copy where a link is impossible, e.g. across file systems), replacing
     ``target``. A hard link shares the source's file mode, which is left as it is."""
-    source, target = _path_string(source), _path_string(target)
+    source, target = path_string(source), path_string(target)
     temporary = temporary_sibling(target)
     try:
         os.link(source, temporary)
@@ -92,16 +90,16 @@ def link_or_copy_atomically(source, target):
 
 def symlink_atomically(source, link):
     """Make ``link`` a symbolic link to the absolute path of ``source``, replacing ``link``."""
-    link = _path_string(link)
+    link = path_string(link)
     temporary = temporary_sibling(link)
-    os.symlink(os.path.abspath(_path_string(source)), temporary)
+    os.symlink(os.path.abspath(path_string(source)), temporary)
     _rename_into_place(temporary, link)
 
 
 def move_into_place(source, target):
     """Move a finished file (e.g. one RETURNN wrote in the job's ``work/``) to ``target``: a rename, or on another
     file system an atomic copy followed by removing ``source``."""
-    source, target = _path_string(source), _path_string(target)
+    source, target = path_string(source), path_string(target)
     try:
         os.replace(source, target)
     except OSError:  # another file system

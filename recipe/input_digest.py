@@ -10,16 +10,14 @@ them. Digests are cached per process by (path, size, mtime), so a graph is read 
 import hashlib
 import os
 
+from recipe.file_path import path_string
+
 _CACHE = {}
-
-
-def _path_string(path):
-    return path.get_path() if hasattr(path, "get_path") else os.fspath(path)
 
 
 def file_digest(path):
     """``sha256:<hex>`` of the file at ``path``; fails naming the file when it does not exist."""
-    path = _path_string(path)
+    path = path_string(path)
     try:
         stat = os.stat(path)
     except OSError as error:
@@ -45,6 +43,6 @@ def check_unchanged(job, paths, digests):
     """Fail when a file in ``paths`` no longer has the digest the job's id was made with."""
     changed = sorted(key for key, digest in file_digests(paths).items() if digests.get(key) != digest)
     if changed:
-        raise RuntimeError(f"{job}: input file(s) {', '.join(_path_string(paths[key]) for key in changed)} changed "
+        raise RuntimeError(f"{job}: input file(s) {', '.join(path_string(paths[key]) for key in changed)} changed "
                            f"after the graph was built; run the manager again so the job gets the id of the new "
                            f"contents (the old results are kept under the old id)")

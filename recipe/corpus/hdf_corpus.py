@@ -6,6 +6,7 @@ renamed into place; read back with h5py for length checks against the CNN front-
 
 from recipe.atomic_output import writing_atomically
 from recipe.corrupt_input import reading
+from recipe.file_path import path_string
 
 
 class CorpusLengthError(ValueError):
@@ -77,7 +78,7 @@ def iterate_sequences(path, keys=("inputs", "classes")):
     import h5py
     import numpy
 
-    path = path.get_path() if hasattr(path, "get_path") else str(path)
+    path = path_string(path)
     with h5py.File(path, "r") as f:
         tags = [t.decode() if isinstance(t, bytes) else str(t) for t in f["seqTags"][...]]
         lengths = numpy.asarray(f["seqLengths"][...])
@@ -104,7 +105,7 @@ class SequencesByTag:
     time (a forward job's output need not be in the corpus' order). Use as a context manager."""
 
     def __init__(self, path):
-        self.path = path.get_path() if hasattr(path, "get_path") else str(path)
+        self.path = path_string(path)
 
     def __enter__(self):
         import h5py

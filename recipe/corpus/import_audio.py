@@ -9,6 +9,7 @@ CNN front-end yields exactly ``F`` frames; frame ``f`` is centred on sample ``16
 import os
 
 from recipe.atomic_output import write_atomically, write_json_atomically
+from recipe.file_path import path_string
 from recipe.sis_api import Job, Task
 
 from recipe.corpus.input_problems import CorpusInputError, ProblemLog
@@ -135,7 +136,7 @@ def check_arguments(data, layout, transcripts, alignments, alignment_format, uni
 
 
 def _path(value):
-    return None if value is None else (value.get_path() if hasattr(value, "get_path") else str(value))
+    return None if value is None else path_string(value)
 
 
 def _per_split(value, split):

@@ -4,6 +4,7 @@ import os
 
 from recipe.atomic_output import symlink_atomically, write_json_atomically
 from recipe.corrupt_input import reading
+from recipe.file_path import path_string
 from recipe.input_digest import check_unchanged, file_digests
 from recipe.sis_api import Job, Task
 
@@ -71,10 +72,6 @@ class ImportHdfCorpusJob(Job):
                       self.out_labels.get_path(), self.out_summary.get_path())
 
 
-def _path_string(path):
-    return path.get_path() if hasattr(path, "get_path") else str(path)
-
-
 def import_corpus(hdf, labels, silence_index, unit, transcripts, sample_rate, hdf_out, transcripts_out,
                   labels_out, summary_out):
     """Check every split's HDF (lengths, class ids), then link inputs and write labels and summary."""
@@ -85,7 +82,7 @@ def import_corpus(hdf, labels, silence_index, unit, transcripts, sample_rate, hd
 
     summary = {"sample_rate": sample_rate, "unit": unit, "splits": {}}
     for split, path in sorted(hdf.items()):
-        path = _path_string(path)
+        path = path_string(path)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"corpus split {split!r}: {path} does not exist")
         lengths = check_frame_lengths(path)
@@ -101,9 +98,9 @@ def import_corpus(hdf, labels, silence_index, unit, transcripts, sample_rate, hd
             "label_histogram": {label: int(n) for label, n in zip(labels, histogram)},
         }
     for split, path in hdf.items():
-        symlink_atomically(_path_string(path), hdf_out[split])
+        symlink_atomically(path_string(path), hdf_out[split])
     for split, path in transcripts.items():
-        symlink_atomically(_path_string(path), transcripts_out[split])
+        symlink_atomically(path_string(path), transcripts_out[split])
     write_json_atomically(labels_out, {"unit": unit, "labels": list(labels), "silence_index": silence_index},
                           sort_keys=True)
     write_json_atomically(summary_out, summary, sort_keys=True)

@@ -4,6 +4,7 @@ each trained with one or more seeds, with confidence intervals and paired signif
 import json
 import os
 
+from recipe.file_path import path_string
 from recipe.sis_api import Job, Task, tk
 
 RUN_KEYS = {
@@ -111,7 +112,7 @@ class ExperimentReportJob(Job):
             runs = runs_of(experiment)
             learning_rates = [read_learning_rates(run["learning_rates"]) if run.get("learning_rates") is not None
                               else None for run in runs]
-            sources = tuple(_path_string(run["learning_rates"]) for run in runs if run.get("learning_rates"))
+            sources = tuple(path_string(run["learning_rates"]) for run in runs if run.get("learning_rates"))
             if sources and sources not in plotted:  # a training shared by two rows is drawn once
                 plotted.add(sources)
                 curves[experiment["name"]] = [curve for curve in learning_rates if curve is not None]
@@ -164,10 +165,10 @@ class ExperimentReportJob(Job):
             row["num_params"] = count_checkpoint_parameters(run["checkpoint"])
         row["training_time"] = _number(run.get("training_time"))
         if row["training_time"] is None and run.get("learning_rates") is not None:
-            row["training_time"] = recorded_run_time(_path_string(run["learning_rates"]))
+            row["training_time"] = recorded_run_time(path_string(run["learning_rates"]))
         row["peak_memory"] = None
         if run.get("learning_rates") is not None:
-            row["peak_memory"] = recorded_peak_memory(_path_string(run["learning_rates"]))
+            row["peak_memory"] = recorded_peak_memory(path_string(run["learning_rates"]))
         return row
 
     def _row(self, experiment, per_seed, utterances):
@@ -297,16 +298,12 @@ def _environment(run):
     candidates = [run.get("learning_rates")] + list(scores if isinstance(scores, (list, tuple)) else [scores])
     for path in candidates + list((run.get("wer") or {}).values()):
         if path is not None:
-            return environment_summary(job_dir_of(_path_string(path)))
+            return environment_summary(job_dir_of(path_string(path)))
     return environment_summary(None)
 
 
-def _path_string(path):
-    return path.get_path() if hasattr(path, "get_path") else os.fspath(path)
-
-
 def _read_json(path):
-    with open(_path_string(path), encoding="utf-8") as file:
+    with open(path_string(path), encoding="utf-8") as file:
         return json.load(file)
 
 
@@ -316,7 +313,7 @@ def _number(value):
         return value
     if isinstance(value, tk.Variable):
         return value.get()
-    with open(_path_string(value), encoding="utf-8") as file:
+    with open(path_string(value), encoding="utf-8") as file:
         text = file.read().strip()
     return int(text) if text.lstrip("-").isdigit() else float(text)
 
@@ -388,15 +385,15 @@ def recorded_peak_memory(output_file):
 def count_checkpoint_parameters(checkpoint):
     """Number of values in a TF checkpoint's model variables (without ``global_step`` and optimizer slots), or in a
     PyTorch-backend checkpoint's model state (a ``.pt`` file: RETURNN keeps the optimizer state in ``.opt.pt``)."""
-    if _path_string(getattr(checkpoint, "marker_path", checkpoint)).endswith(".pt"):
+    if path_string(getattr(checkpoint, "marker_path", checkpoint)).endswith(".pt"):
         import torch
 
-        state = torch.load(_path_string(checkpoint.marker_path), map_location="cpu", weights_only=True)
+        state = torch.load(path_string(checkpoint.marker_path), map_location="cpu", weights_only=True)
         return int(sum(value.numel() for value in state.get("model", state).values()))
     import tensorflow as tf
 
     index = checkpoint.index_path if hasattr(checkpoint, "index_path") else checkpoint
-    prefix = _path_string(index)
+    prefix = path_string(index)
     if prefix.endswith(".index"):
         prefix = prefix[: -len(".index")]
     total = 0

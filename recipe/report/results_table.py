@@ -14,6 +14,7 @@ import html
 import json
 import math
 
+from recipe.file_path import path_string
 from recipe.report import environment_table
 from recipe.report.statistics import format_p_value
 
@@ -178,7 +179,7 @@ def render_text(report):
 
 def load_report(path):
     """The report dict from ``ExperimentReportJob.out_json`` (a str, os.PathLike or tk.Path)."""
-    path = path.get_path() if hasattr(path, "get_path") else str(path)
+    path = path_string(path)
     with open(path, encoding="utf-8") as file:
         return json.load(file)
 

@@ -3,6 +3,8 @@ a checkpoint of RETURNN's PyTorch backend, one ``.pt`` file."""
 
 import os
 
+from recipe.file_path import path_string
+
 
 class Checkpoint:
     """A TensorFlow checkpoint ``<prefix>.index`` / ``.data-00000-of-00001`` / ``.meta``.
@@ -14,7 +16,7 @@ class Checkpoint:
     """
 
     def __init__(self, index_path):
-        path_str = str(index_path.get_path() if hasattr(index_path, "get_path") else index_path)
+        path_str = path_string(index_path)
         if not path_str.endswith(".index"):
             raise ValueError(f"Checkpoint needs the checkpoint's .index file, got {path_str!r}; "
                              f"pass e.g. tk.Path('models/epoch.010.index')")
@@ -31,8 +33,7 @@ class Checkpoint:
         return self._index_file()[: -len(".index")]
 
     def _index_file(self):
-        path = self.index_path
-        return path.get_path() if hasattr(path, "get_path") else str(path)
+        return path_string(self.index_path)
 
     def exists(self):
         """True once the index file and the data file exist."""
@@ -70,7 +71,7 @@ class PtCheckpoint:
     """
 
     def __init__(self, path):
-        path_str = str(path.get_path() if hasattr(path, "get_path") else path)
+        path_str = path_string(path)
         if not path_str.endswith(".pt"):
             raise ValueError(f"PtCheckpoint needs a .pt file, got {path_str!r}; pass e.g. tk.Path('models/epoch.010.pt')")
         self.path = path
@@ -83,7 +84,7 @@ class PtCheckpoint:
     @property
     def ckpt_path(self):
         """The ``.pt`` file's path (absolute)."""
-        return self.path.get_path() if hasattr(self.path, "get_path") else str(self.path)
+        return path_string(self.path)
 
     def exists(self):
         return os.path.exists(self.ckpt_path)

@@ -7,6 +7,8 @@ importing numpy or RETURNN, so the manager can use it cheaply.
 
 import math
 
+from recipe.file_path import path_string
+
 TORCH_LOSS_KINDS = {"ce": "score", "fer": "error"}
 """RETURNN's PyTorch backend names an epoch's scores ``<dataset>_loss_<loss name>``; the losses named ``ce`` and
 ``fer`` (setups/torch_networks.py's train_step) are what TF calls ``<dataset>_score`` and ``<dataset>_error``."""
@@ -68,7 +70,7 @@ def read_learning_rates(path):
     """Read a RETURNN ``learning_rates`` file (a str, os.PathLike or tk.Path) into
     ``{epoch: {"learning_rate": float, "scores": {key: float}}}``. Epochs whose scores are still empty are included
     (RETURNN writes the learning rate before the epoch's scores)."""
-    filename = path.get_path() if hasattr(path, "get_path") else str(path)
+    filename = path_string(path)
     with open(filename) as file:
         return parse_learning_rates(file.read(), source=filename)
 

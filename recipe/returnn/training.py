@@ -3,6 +3,7 @@
 import os
 import re
 
+from recipe.file_path import path_string
 from recipe.job_environment import with_hashed_versions
 from recipe.returnn.checkpoint import Checkpoint
 from recipe.returnn.config import ReturnnConfig
@@ -183,7 +184,7 @@ class ReturnnTrainingJob(Job):
 
     def path_available(self, path):
         markers = {checkpoint.marker_path.get_path(): checkpoint for checkpoint in self.out_checkpoints.values()}
-        checkpoint = markers.get(path.get_path() if hasattr(path, "get_path") else str(path))
+        checkpoint = markers.get(path_string(path))
         if checkpoint is not None:
             return checkpoint.exists()
         return super().path_available(path)

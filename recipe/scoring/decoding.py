@@ -5,6 +5,7 @@ Module-level imports stay light (no numpy/h5py): the manager imports this module
 
 import json
 
+from recipe.file_path import path_string
 from recipe.sis_api import Job, Task
 
 SEARCH_METHODS = ("viterbi", "greedy")
@@ -139,7 +140,7 @@ class DecodeWordsJob(Job):
         elif self.statistics == "posteriors":
             statistics = estimates.posterior_statistics(posteriors.values(), labels, silence_index)
         else:
-            path = self.statistics.get_path() if hasattr(self.statistics, "get_path") else str(self.statistics)
+            path = path_string(self.statistics)
             with open(path, encoding="utf-8") as file:
                 statistics = json.load(file)
         durations = estimates.duration_model(statistics, labels, silence_index, self.min_frames, self.max_frames)

@@ -4,6 +4,7 @@ column ``1 + sorted(keys).index(key)``, tags in ``seqTags``. A file h5py cannot 
 (recipe/corrupt_input.py) naming it, the job that wrote it and how to have it remade."""
 
 from recipe.corrupt_input import corrupt_input_error, reading
+from recipe.file_path import path_string
 
 
 def read_hdf_sequences(path, key="inputs"):
@@ -12,7 +13,7 @@ def read_hdf_sequences(path, key="inputs"):
     import h5py
     import numpy as np
 
-    path = path.get_path() if hasattr(path, "get_path") else str(path)
+    path = path_string(path)
     with reading(path, OSError), h5py.File(path, "r") as file:
         tags = [tag.decode("utf-8") if isinstance(tag, bytes) else str(tag) for tag in file["seqTags"][...]]
         lengths = np.asarray(file["seqLengths"][...])

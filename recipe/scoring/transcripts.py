@@ -2,12 +2,13 @@
 
 import json
 
+from recipe.file_path import path_string
 from recipe.text_fields import numbered_fields
 
 
 def read_transcripts(path):
     """{seq_tag: [words]} in file order; fails on a duplicate tag."""
-    path = path.get_path() if hasattr(path, "get_path") else str(path)
+    path = path_string(path)
     transcripts = {}
     for number, fields in numbered_fields(path):
         if fields[0] in transcripts:
@@ -24,7 +25,7 @@ def format_transcripts(transcripts):
 
 def read_word_labels(path):
     """(labels, silence_index) from a labels JSON; fails unless the unit is words."""
-    path = path.get_path() if hasattr(path, "get_path") else str(path)
+    path = path_string(path)
     with open(path, encoding="utf-8") as file:
         description = json.load(file)
     unit = description.get("unit")

@@ -11,6 +11,7 @@ import os
 
 from recipe.atomic_output import temporary_sibling
 from recipe.corrupt_input import corrupt_input_error, reading
+from recipe.file_path import path_string
 from recipe.sis_api import Job, Task
 from recipe.transfer.transfer_spec import DEFAULT_SOURCE, hashed_arguments, spec_of
 
@@ -23,7 +24,7 @@ def checkpoint_prefix(checkpoint):
     """The TF prefix (``.../epoch.010``) of a Checkpoint, a tk.Path to its ``.index`` file, or a path string."""
     if hasattr(checkpoint, "ckpt_path"):
         return checkpoint.ckpt_path
-    path = checkpoint.get_path() if hasattr(checkpoint, "get_path") else os.fspath(checkpoint)
+    path = path_string(checkpoint)
     return path[: -len(".index")] if path.endswith(".index") else path
 
 
@@ -174,7 +175,7 @@ def _write_meta_graph(path, variables):
 
 def read_manifest(path):
     """The manifest dict written by :func:`extract_layer_variables`."""
-    path = path.get_path() if hasattr(path, "get_path") else os.fspath(path)
+    path = path_string(path)
     with open(path) as file, reading(path, ValueError):
         manifest = json.load(file)
     if manifest.get("format") != MANIFEST_FORMAT or "variables" not in manifest:
