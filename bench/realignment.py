@@ -45,23 +45,6 @@ def py():
         tk.register_output("bench/train.hdf", transfer.corpus_for(profile).out_hdf["train"])
 """
 
-SETTINGS = """\
-WAIT_PERIOD_JOB_FS_SYNC = 0
-WAIT_PERIOD_JOB_CLEANUP = 0
-WAIT_PERIOD_BETWEEN_CHECKS = 1
-WAIT_PERIOD_CACHE = 1
-WAIT_PERIOD_MTIME_OF_INPUTS = 0
-SKIP_IS_FINISHED_TIMEOUT = True
-JOB_AUTO_CLEANUP = False
-CLEANUP_ENVIRONMENT = False
-
-
-def engine():
-    from sisyphus.localengine import LocalEngine
-
-    return LocalEngine(cpus={cpus}, gpus=0, mem=8)
-"""
-
 
 def agreement(reference_hdf, aligned_hdf):
     """(equal frames, frames) of two corpus HDFs with the same sequences."""
@@ -99,7 +82,7 @@ def main():
     epochs = int(arguments[2]) if len(arguments) > 2 and arguments[2] != "-" else None
     root = arguments[3] if len(arguments) > 3 else tempfile.mkdtemp(prefix="bench_realignment.")
     os.makedirs(os.path.join(root, "config"), exist_ok=True)
-    for name in ("recipe", "setups"):
+    for name in ("recipe", "setups", "settings.py"):  # the setup's own settings: local engine, short waits
         if not os.path.exists(os.path.join(root, name)):
             os.symlink(os.path.join(REPO, name), os.path.join(root, name))
     for name in ("__init__.py", "transfer.py", "realignment.py"):
@@ -111,8 +94,6 @@ def main():
             file.write(CONFIG.format(num_utterances=num_utterances, rounds=rounds,
                                      epochs="" if epochs is None else f", num_epochs={epochs}",
                                      experiment=experiment, corpus_seed=corpus_seed))
-    with open(os.path.join(root, "settings.py"), "w") as file:
-        file.write(SETTINGS.format(cpus=os.cpu_count() or 1))
     print(f"{num_utterances} utterances (corpus seed {corpus_seed}), {rounds} rounds, epochs "
           f"{epochs or 'of the profile'}; setup in {root}", flush=True)
     run_manager(root, "config/bench_realignment.py")
