@@ -39,7 +39,7 @@ from recipe.scoring.decoding import DecodeWordsJob, EstimateAlignmentStatisticsJ
 from recipe.scoring.frame_scores import FrameScoresJob
 from recipe.scoring.scoring import ScoreWerJob
 from recipe.transfer.extraction import ExtractLayerVariablesJob
-from recipe.transfer.torch_conversion import ConvertTfToTorchJob
+from recipe.transfer.torch_conversion import ConvertTfToTorchJob, preload_converted
 from recipe.transfer.transfer_config import build_transfer_config
 from recipe.transfer.validation import ValidateTransferJob, check_layer_names
 from setups import networks, profiles
@@ -174,8 +174,7 @@ def torch_blstm_config(settings, model_options, converted=None):
     config.update({"backend": "torch", "get_model": torch_networks.get_blstm_model, "model_options": model_options,
                    "train_step": torch_networks.train_step, "forward_step": torch_networks.forward_step})
     if converted is not None:
-        config["preload_from_files"] = {"frontend": {"filename": converted, "init_for_train": True,
-                                                     "ignore_missing": True}}
+        config["preload_from_files"] = preload_converted(converted)
     return ReturnnConfig(config)
 
 

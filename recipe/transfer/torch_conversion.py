@@ -148,10 +148,15 @@ def read_tf_variables(prefix):
         return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
 
 
+def preload_converted(converted):
+    """RETURNN's ``preload_from_files`` setting that loads a converted state dict (``out_checkpoint``) into a
+    fresh PyTorch-backend training: the parameters it holds, the others left to the model's initialization."""
+    return {"frontend": {"filename": converted, "init_for_train": True, "ignore_missing": True}}
+
+
 class ConvertTfToTorchJob(Job):
     """The variables of TF checkpoints as a PyTorch state dict that RETURNN's torch backend preloads
-    (``preload_from_files = {"frontend": {"filename": <out_checkpoint>, "init_for_train": True,
-    "ignore_missing": True}}``).
+    (``preload_from_files`` = :func:`preload_converted` of ``out_checkpoint``).
 
     ``checkpoint``: a Checkpoint, or ``{name: Checkpoint}`` for a spec reading from several (``name@conv_1``);
     ``target_shapes``: ``{torch parameter: shape}`` of the target model (``setups.torch_networks.parameter_shapes``);

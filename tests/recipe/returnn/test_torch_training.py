@@ -12,7 +12,7 @@ from recipe.returnn.learning_rates import read_learning_rates
 from recipe.returnn.torch_forward import ReturnnTorchForwardJob
 from recipe.returnn.torch_training import GetBestPtCheckpointJob, ReturnnTorchTrainingJob
 from recipe.scoring.frame_scores import FrameScoresJob
-from recipe.transfer.torch_conversion import ConvertTfToTorchJob
+from recipe.transfer.torch_conversion import ConvertTfToTorchJob, preload_converted
 from tests.recipe.returnn import tiny_setup
 from tests.recipe.returnn.conftest import inside_setup
 
@@ -39,8 +39,7 @@ def torch_config(corpus_dir, frozen=False, preload=None, baseline=False):
               **({"get_model": torch_networks.get_baseline_model, "model_options": BASELINE_SIZES} if baseline else {}),
               "train_step": torch_networks.train_step, "forward_step": torch_networks.forward_step}
     if preload is not None:
-        config["preload_from_files"] = {"frontend": {"filename": preload, "init_for_train": True,
-                                                     "ignore_missing": True}}
+        config["preload_from_files"] = preload_converted(preload)
     return ReturnnConfig(config)
 
 
